@@ -1,0 +1,75 @@
+/// One state change of a job, on `sluice.audit` (key = tenant).
+///
+/// The ledger turns these into job status and into the hash-chained audit log; every change of
+/// a job's state is exactly one event, so the log alone can rebuild the jobs table.
+public struct AuditEvent: Codable, Sendable, Equatable {
+    public static let schema = "audit.v1"
+
+    /// UUIDv7 of the event; the ledger ignores a second copy of the same id.
+    public var id: String
+    public var type: AuditEventType
+    public var tenant: String
+    public var jobID: String
+    public var attempt: Int
+    public var atMs: Int64
+    /// Which component wrote it (`ingress`, `worker:<host>:<pid>`).
+    public var actor: String
+    public var detail: JSONValue?
+
+    public init(
+        id: String = UUIDv7.generate(), type: AuditEventType, tenant: String, jobID: String, attempt: Int,
+        atMs: Int64, actor: String, detail: JSONValue? = nil
+    ) {
+        self.id = id
+        self.type = type
+        self.tenant = tenant
+        self.jobID = jobID
+        self.attempt = attempt
+        self.atMs = atMs
+        self.actor = actor
+        self.detail = detail
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, type, tenant, attempt, actor, detail
+        case jobID = "job_id"
+        case atMs = "at_ms"
+    }
+}
+
+/// The kind of an audit event. A struct rather than an enum: new kinds will come, and a ledger
+/// that meets one it does not know keeps it instead of failing to decode.
+public struct AuditEventType: RawRepresentable, Codable, Sendable, Hashable, CustomStringConvertible {
+    public var rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+    public var description: String { rawValue }
+
+    public static let accepted = AuditEventType(rawValue: "job.accepted")
+    public static let started = AuditEventType(rawValue: "job.started")
+    public static let retrying = AuditEventType(rawValue: "job.retrying")
+    public static let succeeded = AuditEventType(rawValue: "job.succeeded")
+    public static let failed = AuditEventType(rawValue: "job.failed")
+    public static let cancelled = AuditEventType(rawValue: "job.cancelled")
+
+    /// The job status this event moves a job to, if it is a job lifecycle event.
+    public var jobStatus: JobStatus? {
+        switch self {
+        case .accepted: .queued
+        case .started: .running
+        case .retrying: .retrying
+        case .succeeded: .succeeded
+        case .failed: .failed
+        case .cancelled: .cancelled
+        default: nil
+        }
+    }
+
+    public init(from decoder: any Decoder) throws {
+        rawValue = try decoder.singleValueContainer().decode(String.self)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(rawValue)
+    }
+}

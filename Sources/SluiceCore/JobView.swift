@@ -1,0 +1,55 @@
+/// A job as `GET /v1/jobs/{id}` shows it: the ledger's row in the API's shape.
+public struct JobView: Codable, Sendable, Equatable {
+    public var id: String
+    public var object: String = "job"
+    public var tenant: String
+    public var status: JobStatus
+    public var model: String
+    public var priority: Priority
+    /// Attempts started so far.
+    public var attempts: Int
+    public var createdAtMs: Int64
+    public var startedAtMs: Int64?
+    public var completedAtMs: Int64?
+    public var batchID: String?
+    public var metadata: JSONValue?
+    /// The provider's answer in OpenAI `chat.completion` form, once succeeded.
+    public var result: JSONValue?
+    public var error: JobError?
+    public var usage: Usage?
+
+    public init(
+        id: String, tenant: String, status: JobStatus, model: String, priority: Priority, attempts: Int,
+        createdAtMs: Int64, startedAtMs: Int64? = nil, completedAtMs: Int64? = nil, batchID: String? = nil,
+        metadata: JSONValue? = nil, result: JSONValue? = nil, error: JobError? = nil, usage: Usage? = nil
+    ) {
+        self.id = id
+        self.tenant = tenant
+        self.status = status
+        self.model = model
+        self.priority = priority
+        self.attempts = attempts
+        self.createdAtMs = createdAtMs
+        self.startedAtMs = startedAtMs
+        self.completedAtMs = completedAtMs
+        self.batchID = batchID
+        self.metadata = metadata
+        self.result = result
+        self.error = error
+        self.usage = usage
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, object, tenant, status, model, priority, attempts, metadata, result, error, usage
+        case createdAtMs = "created_at_ms", startedAtMs = "started_at_ms", completedAtMs = "completed_at_ms"
+        case batchID = "batch_id"
+    }
+}
+
+/// Reads jobs for the HTTP API. The ledger implements it; ingress only knows this protocol, so
+/// the two stay independent modules.
+public protocol JobLookup: Sendable {
+    /// The job with this id, or nil when there is none *for this tenant* (another tenant's job
+    /// is indistinguishable from a missing one).
+    func job(id: String, tenant: String) async throws -> JobView?
+}

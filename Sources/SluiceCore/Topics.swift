@@ -1,0 +1,60 @@
+/// The names of Sluice's topics under one prefix.
+///
+/// `topics/*.yaml` names topics with the canonical prefix `sluice`; a deployment (or a test)
+/// may choose another prefix so that several Sluices can share one cluster.
+public struct TopicCatalog: Sendable, Hashable {
+    public static let canonicalPrefix = "sluice"
+
+    /// Default: `sluice`.
+    public var prefix: String
+
+    public init(prefix: String = TopicCatalog.canonicalPrefix) { self.prefix = prefix }
+
+    public func jobs(_ priority: Priority) -> String { "\(prefix).jobs.\(priority.rawValue)" }
+    public var allJobs: [String] { Priority.allCases.map(jobs) }
+    public var results: String { "\(prefix).results" }
+    public var audit: String { "\(prefix).audit" }
+    public var jobsDLQ: String { "\(prefix).jobs.dlq" }
+    public var control: String { "\(prefix).control" }
+
+    /// Maps a canonical name from topics/*.yaml (`sluice.jobs.p0`) to this catalog's prefix.
+    public func resolve(_ canonicalName: String) -> String {
+        let canonical = TopicCatalog.canonicalPrefix + "."
+        guard prefix != TopicCatalog.canonicalPrefix, canonicalName.hasPrefix(canonical) else { return canonicalName }
+        return prefix + "." + canonicalName.dropFirst(canonical.count)
+    }
+
+    /// Which priority a jobs topic carries, or nil for any other topic.
+    public func priority(ofTopic topic: String) -> Priority? {
+        Priority.allCases.first { jobs($0) == topic }
+    }
+}
+
+/// One topic as declared in topics/*.yaml.
+public struct TopicDefinition: Codable, Sendable, Equatable {
+    public var name: String
+    public var partitions: Int
+    public var replicationFactor: Int
+    /// Topic configs passed to the broker as is (`retention.ms`, `cleanup.policy`, …).
+    public var config: [String: String]
+
+    public init(name: String, partitions: Int, replicationFactor: Int = -1, config: [String: String] = [:]) {
+        self.name = name
+        self.partitions = partitions
+        self.replicationFactor = replicationFactor
+        self.config = config
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case name, partitions, config
+        case replicationFactor = "replication_factor"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        name = try c.decode(String.self, forKey: .name)
+        partitions = try c.decode(Int.self, forKey: .partitions)
+        replicationFactor = try c.decodeIfPresent(Int.self, forKey: .replicationFactor) ?? -1
+        config = try c.decodeIfPresent([String: String].self, forKey: .config) ?? [:]
+    }
+}
