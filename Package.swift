@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.0.0"),
     ],
     targets: [
         // MARK: - C libraries (headers only; see scripts/setup for how they are installed)
@@ -45,6 +46,7 @@ let package = Package(
             dependencies: [
                 "SluiceCore", "Kafka",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
@@ -90,6 +92,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: strict
@@ -103,12 +106,17 @@ let package = Package(
             dependencies: [
                 "Ingress", "SluiceCore", "Kafka",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             swiftSettings: strict
         ),
         .testTarget(name: "WorkersTests", dependencies: ["Workers", "SluiceCore", "StubProvider"], swiftSettings: strict),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "SluiceCore", "Kafka"], swiftSettings: strict),
         // Drives the built `sluice` binary as real processes against the dev broker.
-        .testTarget(name: "EndToEndTests", dependencies: ["SluiceCore", "Workers"], swiftSettings: strict),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: ["SluiceCore", "Workers", "StubProvider", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict
+        ),
     ]
 )

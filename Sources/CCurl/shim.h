@@ -11,4 +11,7 @@ static inline CURLcode sluice_curl_easy_setopt_write_cb(CURL *h, CURLoption o, s
 static inline CURLcode sluice_curl_easy_getinfo_long(CURL *h, CURLINFO i, long *v) { return curl_easy_getinfo(h, i, v); }
 static inline CURLcode sluice_curl_easy_getinfo_ptr(CURL *h, CURLINFO i, void **v) { return curl_easy_getinfo(h, i, v); }
 static inline CURLMcode sluice_curl_multi_setopt_long(CURLM *m, CURLMoption o, long v) { return curl_multi_setopt(m, o, v); }
+
+// CURLMsg keeps the result in a union; Swift reads unions awkwardly, so one accessor.
+static inline CURLcode sluice_curl_msg_result(const CURLMsg *m) { return m->data.result; }
 #endif

@@ -6,4 +6,11 @@ public enum RecordHeader {
     public static let jobID = "sluice-job-id"
     /// W3C trace context, carried from the HTTP request to every record of the job.
     public static let traceparent = "traceparent"
+
+    /// The headers of a record about `job`, as (name, value) pairs in a stable order.
+    public static func pairs(schema: String, job: JobEnvelope) -> [(String, String)] {
+        var pairs = [(Self.schema, schema), (tenant, job.tenant), (jobID, job.id)]
+        if let trace = job.traceparent { pairs.append((traceparent, trace)) }
+        return pairs
+    }
 }

@@ -161,11 +161,18 @@ public struct WorkerConfiguration: Sendable, Decodable {
     public var requestTimeoutMs: Int
     /// Default: 5000.
     public var connectTimeoutMs: Int
+    /// Tries of one job against a provider that answers 429/5xx or cannot be reached, before the
+    /// job fails. Default: 5.
+    public var maxAttempts: Int
+    /// First wait between tries, doubled each time (a provider's `Retry-After` wins). Default: 500.
+    public var retryBaseDelayMs: Int
 
     public init(
         maxInFlight: Int = 256, concurrency: Int = 128, weights: [Int] = [8, 4, 1], requestTimeoutMs: Int = 120_000,
-        connectTimeoutMs: Int = 5_000
+        connectTimeoutMs: Int = 5_000, maxAttempts: Int = 5, retryBaseDelayMs: Int = 500
     ) {
+        self.maxAttempts = maxAttempts
+        self.retryBaseDelayMs = retryBaseDelayMs
         self.maxInFlight = maxInFlight
         self.concurrency = concurrency
         self.weights = weights
@@ -176,6 +183,7 @@ public struct WorkerConfiguration: Sendable, Decodable {
     enum CodingKeys: String, CodingKey {
         case maxInFlight = "max_in_flight", concurrency, weights
         case requestTimeoutMs = "request_timeout_ms", connectTimeoutMs = "connect_timeout_ms"
+        case maxAttempts = "max_attempts", retryBaseDelayMs = "retry_base_delay_ms"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -186,6 +194,8 @@ public struct WorkerConfiguration: Sendable, Decodable {
         weights = try c.decodeIfPresent([Int].self, forKey: .weights) ?? d.weights
         requestTimeoutMs = try c.decodeIfPresent(Int.self, forKey: .requestTimeoutMs) ?? d.requestTimeoutMs
         connectTimeoutMs = try c.decodeIfPresent(Int.self, forKey: .connectTimeoutMs) ?? d.connectTimeoutMs
+        maxAttempts = try c.decodeIfPresent(Int.self, forKey: .maxAttempts) ?? d.maxAttempts
+        retryBaseDelayMs = try c.decodeIfPresent(Int.self, forKey: .retryBaseDelayMs) ?? d.retryBaseDelayMs
     }
 }
 

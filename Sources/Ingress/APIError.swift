@@ -1,0 +1,93 @@
+import Foundation
+import Hummingbird
+import SluiceCore
+
+/// An error answer of the HTTP API: `{"error": {"type", "code", "message", "param"?}}`.
+///
+/// Every failure a client can cause or see is one of these, made at the edge; anything else
+/// that escapes a handler is a bug and is logged as such.
+public struct APIError: Error, HTTPResponseError, Sendable, Equatable {
+    public var status: HTTPResponse.Status
+    public var type: String
+    public var code: String
+    public var message: String
+    /// The request field at fault, as a path (`messages[2].role`).
+    public var param: String?
+    /// Sent as `Retry-After` (seconds) on 429 and 503.
+    public var retryAfterSeconds: Int?
+
+    public init(
+        status: HTTPResponse.Status, type: String, code: String, message: String, param: String? = nil,
+        retryAfterSeconds: Int? = nil
+    ) {
+        self.status = status
+        self.type = type
+        self.code = code
+        self.message = message
+        self.param = param
+        self.retryAfterSeconds = retryAfterSeconds
+    }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        if let retryAfterSeconds { headers[.retryAfter] = String(retryAfterSeconds) }
+        let body = try JSONEncoder().encode(Envelope(error: .init(type: type, code: code, message: message, param: param)))
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+
+    private struct Envelope: Encodable {
+        struct Body: Encodable {
+            var type: String
+            var code: String
+            var message: String
+            var param: String?
+        }
+        var error: Body
+    }
+}
+
+// MARK: - The errors the API gives
+
+extension APIError {
+    static func invalidRequest(_ message: String, param: String? = nil, code: String = "invalid_value") -> APIError {
+        APIError(status: .badRequest, type: "invalid_request_error", code: code, message: message, param: param)
+    }
+
+    static let missingKey = APIError(
+        status: .unauthorized, type: "authentication_error", code: "missing_api_key",
+        message: "No API key: send the header 'Authorization: Bearer sk-sluice-…'."
+    )
+
+    static let invalidKey = APIError(
+        status: .unauthorized, type: "authentication_error", code: "invalid_api_key",
+        message: "The API key is not valid."
+    )
+
+    static func forbidden(_ message: String) -> APIError {
+        APIError(status: .forbidden, type: "permission_error", code: "forbidden", message: message)
+    }
+
+    static func tooLarge(limit: Int) -> APIError {
+        APIError(
+            status: .contentTooLarge, type: "invalid_request_error", code: "request_too_large",
+            message: "The request body is larger than the limit of \(limit) bytes."
+        )
+    }
+
+    static func notFound(_ what: String, id: String) -> APIError {
+        APIError(status: .notFound, type: "not_found_error", code: "\(what)_not_found", message: "No \(what) with id '\(id)'.")
+    }
+
+    static func queueUnavailable(retryAfter: Int) -> APIError {
+        APIError(
+            status: .serviceUnavailable, type: "service_unavailable", code: "queue_unavailable",
+            message: "The job queue cannot be reached right now; nothing was accepted. Retry later.",
+            retryAfterSeconds: retryAfter
+        )
+    }
+
+    static func idempotencyConflict(_ message: String) -> APIError {
+        APIError(status: .conflict, type: "idempotency_error", code: "idempotency_key_conflict", message: message)
+    }
+}

@@ -1,0 +1,184 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Kafka
+import Logging
+import ServiceLifecycle
+import SluiceCore
+
+/// The HTTP API: authenticates, validates, enqueues on Kafka, and answers job status from the
+/// ledger.
+///
+/// A job is answered 202 only after Kafka acknowledged it; when Kafka cannot be reached the
+/// client gets 503 with `Retry-After` within `produceTimeoutMs` and nothing is half-accepted.
+public struct IngressService: Service {
+    private let configuration: IngressConfiguration
+    private let keys: KeyRing
+    private let validator: JobRequestValidator
+    private let enqueuer: JobEnqueuer
+    private let jobs: any JobLookup
+    private let recent = RecentJobs()
+    private let idempotency = IdempotencyKeys()
+    private let logger: Logger
+
+    /// - Parameters:
+    ///   - models: the model names clients may ask for (the configured routes).
+    ///   - jobs: where job status comes from (the ledger).
+    /// - Throws: `IngressError` when a tenant's key has an unknown role.
+    public init(
+        configuration: IngressConfiguration, tenants: [TenantConfiguration], models: Set<String>,
+        enqueuer: JobEnqueuer, jobs: any JobLookup, logger: Logger
+    ) throws {
+        self.configuration = configuration
+        self.keys = try KeyRing(tenants: tenants)
+        self.validator = JobRequestValidator(models: models)
+        self.enqueuer = enqueuer
+        self.jobs = jobs
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        let app = Application(
+            router: buildRouter(),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "sluice"),
+            logger: logger
+        )
+        try await app.run()
+    }
+
+    /// The routes, for the server and for in-process tests.
+    public func buildRouter() -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: ErrorShapeMiddleware(logger: logger))
+        router.get("/healthz") { _, _ in
+            Self.json(.ok, ["status": "ok"] as JSONValue)
+        }
+        router.post("/v1/jobs") { request, context in
+            try await submit(request, context: context)
+        }
+        router.get("/v1/jobs/:id") { request, context in
+            try await status(request, context: context)
+        }
+        return router
+    }
+
+    // MARK: - Handlers
+
+    private func submit(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let principal = try keys.authenticate(request.headers[.authorization])
+        guard principal.role.maySubmit else { throw APIError.forbidden("Role '\(principal.role)' may not submit jobs.") }
+        let body = try await readBody(request)
+        let nowMs = Wire.nowMs()
+        let validated = try validator.validate(body, nowMs: nowMs)
+
+        let idempotencyKey = request.headers[.idempotencyKey]
+        if let key = idempotencyKey {
+            guard key.utf8.count <= 255 else {
+                throw APIError.invalidRequest("'Idempotency-Key' may be at most 255 bytes.", param: "Idempotency-Key")
+            }
+            switch idempotency.claim(tenant: principal.tenant, key: key, body: body, nowMs: nowMs) {
+            case .claimed:
+                break
+            case .replay(let jobID):
+                if let view = try await jobs.job(id: jobID, tenant: principal.tenant) ?? recent.view(id: jobID, tenant: principal.tenant) {
+                    return Self.accepted(view, replayed: true)
+                }
+                throw APIError.idempotencyConflict("The job of this Idempotency-Key is no longer known.")
+            case .inProgress:
+                throw APIError.idempotencyConflict("A request with this Idempotency-Key is still being processed.")
+            case .conflict:
+                throw APIError.idempotencyConflict("This Idempotency-Key was used with a different request body.")
+            }
+        }
+
+        let job = JobEnvelope(
+            id: UUIDv7.generate(), tenant: principal.tenant, model: validated.model, priority: validated.priority,
+            request: validated.request, webhook: validated.webhook, metadata: validated.metadata,
+            deadlineMs: validated.deadlineMs, createdAtMs: nowMs, idempotencyKey: idempotencyKey,
+            traceparent: Self.traceparent(request.headers[.traceparent])
+        )
+        do {
+            try await enqueuer.enqueue(job)
+        } catch {
+            if let key = idempotencyKey { idempotency.abandon(tenant: principal.tenant, key: key) }
+            logger.warning("enqueue failed; answering 503", metadata: ["job_id": "\(job.id)", "error": "\(error)"])
+            throw APIError.queueUnavailable(retryAfter: configuration.retryAfterSeconds)
+        }
+        if let key = idempotencyKey { idempotency.complete(tenant: principal.tenant, key: key, jobID: job.id) }
+        let view = JobView(
+            id: job.id, tenant: job.tenant, status: .queued, model: job.model, priority: job.priority, attempts: 0,
+            createdAtMs: job.createdAtMs, metadata: job.metadata
+        )
+        recent.remember(view)
+        return Self.accepted(view, replayed: false)
+    }
+
+    private func status(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let principal = try keys.authenticate(request.headers[.authorization])
+        let id = context.parameters.get("id") ?? ""
+        guard UUIDv7.isWellFormed(id) else { throw APIError.notFound("job", id: id) }
+        let lowered = id.lowercased()
+        guard let view = try await jobs.job(id: lowered, tenant: principal.tenant) ?? recent.view(id: lowered, tenant: principal.tenant) else {
+            throw APIError.notFound("job", id: id)
+        }
+        return Self.json(.ok, view)
+    }
+
+    // MARK: - Helpers
+
+    private func readBody(_ request: Request) async throws -> [UInt8] {
+        let limit = configuration.maxBodyBytes
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
+            throw APIError.tooLarge(limit: limit)
+        }
+        var request = request
+        do {
+            let buffer = try await request.collectBody(upTo: limit)
+            return Array(buffer.readableBytesView)
+        } catch let error as HTTPError where error.status == .contentTooLarge {
+            throw APIError.tooLarge(limit: limit)
+        }
+    }
+
+    private static func accepted(_ view: JobView, replayed: Bool) -> Response {
+        var headers = HTTPFields()
+        headers[.location] = "/v1/jobs/\(view.id)"
+        if replayed { headers[.idempotentReplayed] = "true" }
+        return json(.accepted, view, headers: headers)
+    }
+
+    static func json(_ status: HTTPResponse.Status, _ value: some Encodable, headers: HTTPFields = [:]) -> Response {
+        var headers = headers
+        headers[.contentType] = "application/json"
+        // Encoding our own value types cannot fail; an empty object is a safe floor if it ever did.
+        let body = (try? JSONEncoder().encode(value)) ?? Data("{}".utf8)
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+
+    /// Keeps a well-formed W3C `traceparent`, or starts a new trace.
+    static func traceparent(_ incoming: String?) -> String {
+        if let incoming, incoming.utf8.count == 55 {
+            let parts = incoming.split(separator: "-")
+            if parts.count == 4, parts[1].count == 32, parts[2].count == 16, parts.allSatisfy({ $0.allSatisfy(\.isHexDigit) }) {
+                return incoming.lowercased()
+            }
+        }
+        var random = SystemRandomNumberGenerator()
+        let hex = { (n: UInt64) in String(n, radix: 16).leftPadded(to: 16) }
+        return "00-\(hex(random.next()))\(hex(random.next()))-\(hex(random.next()))-01"
+    }
+}
+
+// MARK: - Header names
+
+extension HTTPField.Name {
+    static let idempotencyKey = HTTPField.Name("Idempotency-Key")!
+    static let idempotentReplayed = HTTPField.Name("Idempotent-Replayed")!
+    static let traceparent = HTTPField.Name("traceparent")!
+}
+
+extension String {
+    fileprivate func leftPadded(to width: Int) -> String {
+        count >= width ? self : String(repeating: "0", count: width - count) + self
+    }
+}

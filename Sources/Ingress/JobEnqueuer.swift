@@ -1,0 +1,42 @@
+import Kafka
+import Logging
+import SluiceCore
+
+/// Puts accepted jobs on Kafka: the job on its priority topic and `job.accepted` on the audit
+/// topic, both keyed by tenant, and returns only when the broker acknowledged both.
+public struct JobEnqueuer: Sendable {
+    private let producer: KafkaProducer
+    private let topics: TopicCatalog
+    private let actor: String
+
+    public init(producer: KafkaProducer, topics: TopicCatalog, actor: String = "ingress") {
+        self.producer = producer
+        self.topics = topics
+        self.actor = actor
+    }
+
+    /// - Throws: `KafkaError` when the broker did not take both records in time.
+    public func enqueue(_ job: JobEnvelope) async throws {
+        var detail: [String: JSONValue] = ["model": .string(job.model), "priority": .string(job.priority.rawValue)]
+        if let metadata = job.metadata { detail["metadata"] = metadata }
+        if let batchID = job.batchID { detail["batch_id"] = .string(batchID) }
+        if let key = job.idempotencyKey { detail["idempotency_key"] = .string(key) }
+        if let webhook = job.webhook { detail["webhook_url"] = .string(webhook.url) }
+        if let deadline = job.deadlineMs { detail["deadline_ms"] = .int(deadline) }
+        let accepted = AuditEvent(
+            type: .accepted, tenant: job.tenant, jobID: job.id, attempt: job.attempt, atMs: job.createdAtMs,
+            actor: actor, detail: .object(detail)
+        )
+        try await producer.send([
+            try Self.record(topic: topics.jobs(job.priority), schema: JobEnvelope.schema, job: job, value: job),
+            try Self.record(topic: topics.audit, schema: AuditEvent.schema, job: job, value: accepted),
+        ])
+    }
+
+    static func record(topic: String, schema: String, job: JobEnvelope, value: some Encodable) throws -> KafkaProducerMessage {
+        KafkaProducerMessage(
+            topic: topic, key: Array(job.tenant.utf8), value: try Wire.encode(value),
+            headers: RecordHeader.pairs(schema: schema, job: job).map { KafkaHeader(key: $0.0, value: $0.1) }
+        )
+    }
+}

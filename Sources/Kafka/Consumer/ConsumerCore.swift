@@ -1,0 +1,479 @@
+internal import CRdKafka
+import Foundation
+import Logging
+import Synchronization
+
+/// The machinery behind `KafkaConsumer`: the poll thread, the buffer between it and the
+/// `messages` reader, per-partition offset bookkeeping, pause/resume and the shutdown drain.
+///
+/// Every librdkafka call on the consumer instance happens on the poll thread (including the
+/// rebalance callback, which runs inside `rd_kafka_consumer_poll`/`rd_kafka_consumer_close`).
+/// Readers and `markDone` only touch the state under the lock; the poll thread turns their
+/// effects into `rd_kafka_offsets_store` and pause/resume calls within one poll interval.
+final class ConsumerCore: Sendable {
+    // MARK: - State
+
+    enum Phase: Equatable, Sendable {
+        /// `run()` not called yet.
+        case idle
+        case running
+        /// Graceful shutdown: nothing more is handed out; waiting for handed-out messages.
+        case draining
+        case closed
+    }
+
+    /// The one reader suspended in `next()`.
+    struct Waiter: Sendable {
+        var id: UInt64
+        var continuation: CheckedContinuation<KafkaMessage?, Never>
+    }
+
+    struct State: Sendable {
+        let maxOutstanding: Int
+        var phase = Phase.idle
+        var client: RDKafkaClient?
+        var trackers: [TopicPartition: PartitionTracker] = [:]
+        var buffer = MessageBuffer()
+        /// Handed out and not marked done, on partitions still assigned.
+        var outstanding = 0
+        var waiter: Waiter?
+        var nextWaiterID: UInt64 = 1
+        /// Incremented for each assignment; 0 is never used (see `KafkaMessage(topic:…)`).
+        var generation: UInt64 = 0
+        var paused = false
+        /// Partitions whose watermark may have moved since the last `rd_kafka_offsets_store`.
+        var dirty: Set<TopicPartition> = []
+        var drainDeadline = ContinuousClock.now
+        var runError: KafkaError?
+
+        init(maxOutstanding: Int) {
+            self.maxOutstanding = maxOutstanding
+        }
+
+        /// Gives the front buffered message to the waiting reader, if there is room.
+        mutating func handOut() -> (Waiter, KafkaMessage)? {
+            guard phase == .running, outstanding < maxOutstanding, let waiter, !buffer.isEmpty,
+                let message = buffer.popFirst()
+            else { return nil }
+            self.waiter = nil
+            trackers[TopicPartition(topic: message.topic, partition: message.partition)]?.markHandedOut(offset: message.offset)
+            outstanding += 1
+            return (waiter, message)
+        }
+
+        /// Ends the reader's wait with nil (shutdown).
+        mutating func takeWaiter() -> Waiter? {
+            defer { waiter = nil }
+            return waiter
+        }
+
+        /// Watermarks that differ from what was last stored, for `rd_kafka_offsets_store`.
+        mutating func offsetsToStore(all: Bool) -> [(TopicPartition, Int64?)] {
+            let candidates = all ? Set(trackers.keys) : dirty
+            dirty.removeAll(keepingCapacity: true)
+            var result: [(TopicPartition, Int64?)] = []
+            for topicPartition in candidates {
+                guard let watermark = trackers[topicPartition]?.watermark,
+                    watermark != trackers[topicPartition]?.lastStored
+                else { continue }
+                trackers[topicPartition]?.lastStored = watermark
+                result.append((topicPartition, watermark))
+            }
+            return result
+        }
+    }
+
+    // MARK: - Properties
+
+    let configuration: KafkaConsumerConfiguration
+    let logger: Logger
+    private let state: Mutex<State>
+    private let closed = CompletionLatch()
+
+    /// How long one `rd_kafka_consumer_poll` waits: short, so pause/resume and stored offsets
+    /// follow `markDone` quickly, without spinning.
+    static let pollTimeoutMs: Int32 = 100
+
+    // MARK: - Life cycle
+
+    init(configuration: KafkaConsumerConfiguration, logger: Logger) throws(KafkaError) {
+        guard !configuration.topics.isEmpty else {
+            throw KafkaError(code: .invalidArgument, message: "a Kafka consumer needs at least one topic", isRetriable: false)
+        }
+        guard configuration.maxOutstanding >= 1 else {
+            throw KafkaError(code: .invalidArgument, message: "maxOutstanding must be at least 1", isRetriable: false)
+        }
+        self.configuration = configuration
+        self.logger = logger
+        self.state = Mutex(State(maxOutstanding: configuration.maxOutstanding))
+
+        let callbacks = RDKafkaCallbacks(logger: logger, onRebalance: { [weak self] handle, err, partitions in
+            self?.rebalance(handle.pointer, err, partitions.pointer)
+        })
+        let client = try RDKafkaClient.make(kind: .consumer, properties: configuration.properties, callbacks: callbacks)
+        // Route logs, errors and rebalances to the consumer queue, served by consumer_poll.
+        rd_kafka_poll_set_consumer(client.handle.pointer)
+        state.withLock { $0.client = client }
+    }
+
+    /// Starts the poll thread.
+    ///
+    /// - Returns: false when the consumer was already shut down (nothing to run).
+    /// - Throws: `KafkaError` (`state`) when `run()` is called twice.
+    func start() throws(KafkaError) -> Bool {
+        let client = try state.withLock { state throws(KafkaError) -> RDKafkaClient? in
+            switch state.phase {
+            case .idle:
+                state.phase = .running
+                return state.client
+            case .running, .draining:
+                throw KafkaError(code: .state, message: "KafkaConsumer.run() was called twice", isRetriable: false)
+            case .closed:
+                return nil
+            }
+        }
+        guard let client else {
+            closed.signal()
+            return false
+        }
+        DedicatedThread.start(name: "sluice-kafka-consumer") { self.pollLoop(client) }
+        return true
+    }
+
+    /// Stops handing out messages and lets the poll thread drain and close.
+    ///
+    /// - Parameter drain: wait up to `drainTimeoutMs` for handed-out messages (graceful
+    ///   shutdown), or not at all (cancellation).
+    func requestShutdown(drain: Bool) {
+        let waiter = state.withLock { state -> Waiter? in
+            let deadline = ContinuousClock.now + .milliseconds(drain ? configuration.drainTimeoutMs : 0)
+            switch state.phase {
+            case .idle:
+                state.phase = .closed
+            case .running:
+                state.phase = .draining
+                state.drainDeadline = deadline
+            case .draining:
+                state.drainDeadline = min(state.drainDeadline, deadline)
+            case .closed:
+                break
+            }
+            return state.takeWaiter()
+        }
+        waiter?.continuation.resume(returning: nil)
+    }
+
+    /// For `KafkaConsumer.deinit`: frees an instance whose `run()` never ran (on its own thread,
+    /// since `rd_kafka_destroy` blocks).
+    func releaseIfNotRunning() {
+        let (client, waiter) = state.withLock { state -> (RDKafkaClient?, Waiter?) in
+            guard state.phase == .idle || state.phase == .closed else { return (nil, nil) }
+            state.phase = .closed
+            defer { state.client = nil }
+            return (state.client, state.takeWaiter())
+        }
+        waiter?.continuation.resume(returning: nil)
+        if let client {
+            DedicatedThread.start(name: "sluice-kafka-consumer-release") { client.destroy(skipConsumerClose: true) }
+        }
+    }
+
+    /// Returns once the poll thread has committed, closed and destroyed the instance.
+    func waitUntilClosed() async {
+        await closed.wait()
+    }
+
+    /// Why the poll thread stopped early (subscribe failed), if it did.
+    var runError: KafkaError? {
+        state.withLock { $0.runError }
+    }
+
+    /// Counts for tests and metrics.
+    var snapshot: (buffered: Int, outstanding: Int, paused: Bool, assigned: Int, phase: Phase) {
+        state.withLock { ($0.buffer.count, $0.outstanding, $0.paused, $0.trackers.count, $0.phase) }
+    }
+
+    // MARK: - Reader side
+
+    /// The next message for the one reader; nil at shutdown or when the reading task is cancelled.
+    func next() async -> KafkaMessage? {
+        let id = state.withLock { state -> UInt64 in
+            defer { state.nextWaiterID += 1 }
+            return state.nextWaiterID
+        }
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<KafkaMessage?, Never>) in
+                let handout = state.withLock { state -> (Waiter, KafkaMessage?)? in
+                    let this = Waiter(id: id, continuation: continuation)
+                    if state.phase == .draining || state.phase == .closed || Task.isCancelled {
+                        return (this, nil)
+                    }
+                    guard state.waiter == nil else {
+                        assertionFailure("KafkaConsumer.messages supports one reader only")
+                        return (this, nil)
+                    }
+                    state.waiter = this
+                    return state.handOut().map { ($0.0, $0.1) }
+                }
+                if let (waiter, message) = handout {
+                    waiter.continuation.resume(returning: message)
+                }
+            }
+        } onCancel: {
+            let waiter = state.withLock { state -> Waiter? in
+                guard state.waiter?.id == id else { return nil }
+                return state.takeWaiter()
+            }
+            waiter?.continuation.resume(returning: nil)
+        }
+    }
+
+    /// Records that the app finished `message`; the poll thread stores the new watermark.
+    func markDone(_ message: KafkaMessage) {
+        let topicPartition = TopicPartition(topic: message.topic, partition: message.partition)
+        let handout = state.withLock { state -> (Waiter, KafkaMessage)? in
+            guard message.assignmentGeneration != 0,
+                state.trackers[topicPartition]?.generation == message.assignmentGeneration,
+                let result = state.trackers[topicPartition]?.markDone(offset: message.offset),
+                case .marked(let watermarkMoved) = result
+            else { return nil }
+            state.outstanding -= 1
+            if watermarkMoved {
+                state.dirty.insert(topicPartition)
+            }
+            return state.handOut()
+        }
+        if let (waiter, message) = handout {
+            waiter.continuation.resume(returning: message)
+        }
+    }
+
+    // MARK: - Poll thread
+
+    private func pollLoop(_ client: RDKafkaClient) {
+        let rk = client.handle.pointer
+        if let error = subscribe(rk) {
+            logger.error("Kafka consumer could not subscribe", metadata: ["error": "\(error)"])
+            let waiter = state.withLock { state -> Waiter? in
+                state.runError = error
+                state.phase = .closed
+                state.client = nil
+                return state.takeWaiter()
+            }
+            waiter?.continuation.resume(returning: nil)
+            client.destroy(skipConsumerClose: true)
+            closed.signal()
+            return
+        }
+
+        while state.withLock({ $0.phase == .running }) {
+            pollOnce(rk)
+        }
+        drain(rk)
+        close(client)
+    }
+
+    private func subscribe(_ rk: OpaquePointer) -> KafkaError? {
+        let topics = configuration.topics.map { (TopicPartition(topic: $0, partition: sluice_partition_unassigned()), Int64?.none) }
+        let err = RDKafkaPartitionList.with(topics) { rd_kafka_subscribe(rk, $0) }
+        guard err != RD_KAFKA_RESP_ERR_NO_ERROR else {
+            logger.info("Kafka consumer subscribed", metadata: ["topics": "\(configuration.topics)", "group": "\(configuration.groupID)"])
+            return nil
+        }
+        return KafkaError(err, context: "subscribing to \(configuration.topics)")
+    }
+
+    /// One `rd_kafka_consumer_poll` (which also serves rebalances and errors), then offsets and
+    /// pause/resume. Polling continues while paused, so the member stays in the group.
+    private func pollOnce(_ rk: OpaquePointer) {
+        if let message = rd_kafka_consumer_poll(rk, Self.pollTimeoutMs) {
+            defer { rd_kafka_message_destroy(message) }
+            if message.pointee.err == RD_KAFKA_RESP_ERR_NO_ERROR {
+                accept(message)
+            } else {
+                let error = KafkaError(message.pointee.err, context: "consumer")
+                logger.log(level: error.isRetriable ? .debug : .warning, "Kafka consumer error event", metadata: ["error": "\(error)"])
+            }
+        }
+        maintain(rk)
+    }
+
+    /// Tracks and buffers one fetched message (dropped while draining: never handed out, so its
+    /// offset stays uncommitted and it is read again).
+    private func accept(_ raw: UnsafeMutablePointer<rd_kafka_message_t>) {
+        var message = RDKafkaRecords.message(from: raw, generation: 0)
+        let topicPartition = TopicPartition(topic: message.topic, partition: message.partition)
+        let handout = state.withLock { state -> (Waiter, KafkaMessage)? in
+            guard state.phase == .running,
+                let generation = state.trackers[topicPartition]?.generation,
+                state.trackers[topicPartition]?.append(offset: message.offset) == true
+            else { return nil }
+            message.assignmentGeneration = generation
+            state.buffer.append(message)
+            return state.handOut()
+        }
+        if let (waiter, message) = handout {
+            waiter.continuation.resume(returning: message)
+        }
+    }
+
+    /// Stores moved watermarks and pauses or resumes every assigned partition.
+    private func maintain(_ rk: OpaquePointer) {
+        let (stores, pause, partitions) = state.withLock { state -> ([(TopicPartition, Int64?)], Bool?, [TopicPartition]) in
+            let stores = state.offsetsToStore(all: false)
+            let load = state.buffer.count + state.outstanding
+            let limit = state.maxOutstanding
+            var change: Bool?
+            if !state.paused, state.phase != .running || load >= limit {
+                state.paused = true
+                change = true
+            } else if state.paused, state.phase == .running, load < limit - limit / 4 {
+                state.paused = false
+                change = false
+            }
+            return (stores, change, change == nil ? [] : Array(state.trackers.keys))
+        }
+        store(rk, stores)
+        if let pause, !partitions.isEmpty {
+            let err = RDKafkaPartitionList.with(partitions.map { ($0, nil) }) { list in
+                pause ? rd_kafka_pause_partitions(rk, list) : rd_kafka_resume_partitions(rk, list)
+            }
+            if err != RD_KAFKA_RESP_ERR_NO_ERROR {
+                logger.warning("Kafka consumer \(pause ? "pause" : "resume") failed", metadata: ["error": "\(KafkaError(err, context: ""))"])
+            } else {
+                logger.debug("Kafka consumer \(pause ? "paused" : "resumed")", metadata: ["partitions": "\(partitions.count)"])
+            }
+        }
+    }
+
+    private func store(_ rk: OpaquePointer, _ offsets: [(TopicPartition, Int64?)]) {
+        guard !offsets.isEmpty else { return }
+        RDKafkaPartitionList.with(offsets) { list in
+            let err = rd_kafka_offsets_store(rk, list)
+            if err != RD_KAFKA_RESP_ERR_NO_ERROR || RDKafkaPartitionList.firstError(list) != nil {
+                let detail = RDKafkaPartitionList.firstError(list).map { "\($0.0): \(KafkaError.Code($0.1))" } ?? ""
+                logger.warning(
+                    "Kafka consumer could not store offsets",
+                    metadata: ["error": "\(KafkaError(err, context: detail))"]
+                )
+            }
+        }
+    }
+
+    // MARK: - Rebalance (poll thread, inside librdkafka)
+
+    private func rebalance(
+        _ rk: OpaquePointer, _ err: rd_kafka_resp_err_t, _ list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>
+    ) {
+        let partitions = RDKafkaPartitionList.read(list)
+        switch err {
+        case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
+            let pause = state.withLock { state -> Bool in
+                state.generation += 1
+                for topicPartition in partitions {
+                    state.trackers[topicPartition] = PartitionTracker(generation: state.generation)
+                }
+                return state.paused
+            }
+            if let error = rd_kafka_incremental_assign(rk, list) {
+                logger.error("Kafka consumer incremental assign failed", metadata: ["error": "\(KafkaError(consuming: error, context: ""))"])
+            }
+            if pause {
+                _ = rd_kafka_pause_partitions(rk, list)
+            }
+            logger.info("Kafka consumer assigned partitions", metadata: ["partitions": "\(partitions)"])
+
+        case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
+            revoke(rk, list, partitions, lost: rd_kafka_assignment_lost(rk) != 0)
+
+        default:
+            logger.error("Kafka consumer rebalance error; dropping the assignment", metadata: ["error": "\(KafkaError(err, context: ""))"])
+            revoke(rk, nil, Array(state.withLock { $0.trackers.keys }), lost: true)
+            _ = rd_kafka_assign(rk, nil)
+        }
+    }
+
+    /// Stores and synchronously commits the revoked partitions' watermarks, forgets them (their
+    /// buffered messages go to the new owner; late `markDone`s for them are ignored), unassigns.
+    private func revoke(
+        _ rk: OpaquePointer, _ list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?,
+        _ partitions: [TopicPartition], lost: Bool
+    ) {
+        let (commits, handout) = state.withLock { state -> ([(TopicPartition, Int64?)], (Waiter, KafkaMessage)?) in
+            var commits: [(TopicPartition, Int64?)] = []
+            for topicPartition in partitions {
+                guard let tracker = state.trackers.removeValue(forKey: topicPartition) else { continue }
+                if let watermark = tracker.watermark {
+                    commits.append((topicPartition, watermark))
+                }
+                state.outstanding -= tracker.handedOutCount
+                state.dirty.remove(topicPartition)
+            }
+            state.buffer.removeAll(in: Set(partitions))
+            return (commits, state.handOut())
+        }
+        if let (waiter, message) = handout {
+            waiter.continuation.resume(returning: message)
+        }
+
+        if !lost, !commits.isEmpty {
+            store(rk, commits)
+            let err = RDKafkaPartitionList.with(commits) { rd_kafka_commit(rk, $0, 0) }
+            if err != RD_KAFKA_RESP_ERR_NO_ERROR, err != RD_KAFKA_RESP_ERR__NO_OFFSET {
+                logger.warning("Kafka consumer commit on revoke failed", metadata: ["error": "\(KafkaError(err, context: ""))"])
+            }
+        }
+        if let list, let error = rd_kafka_incremental_unassign(rk, list) {
+            logger.error("Kafka consumer incremental unassign failed", metadata: ["error": "\(KafkaError(consuming: error, context: ""))"])
+        }
+        logger.info(
+            lost ? "Kafka consumer lost partitions" : "Kafka consumer revoked partitions",
+            metadata: ["partitions": "\(partitions)", "committed": "\(commits.map { "\($0.0)@\($0.1 ?? -1)" })"]
+        )
+    }
+
+    // MARK: - Shutdown (poll thread)
+
+    /// Keeps polling (so the member stays in the group and rebalances are served) until every
+    /// handed-out message is marked done or the drain deadline passes.
+    private func drain(_ rk: OpaquePointer) {
+        while true {
+            let (outstanding, deadline) = state.withLock { ($0.outstanding, $0.drainDeadline) }
+            if outstanding == 0 { break }
+            if ContinuousClock.now >= deadline {
+                logger.warning(
+                    "Kafka consumer drain timed out; unfinished messages will be read again",
+                    metadata: ["outstanding": "\(outstanding)"]
+                )
+                break
+            }
+            pollOnce(rk)
+        }
+    }
+
+    /// Stores every watermark, commits synchronously, leaves the group, destroys the instance.
+    private func close(_ client: RDKafkaClient) {
+        let rk = client.handle.pointer
+        store(rk, state.withLock { $0.offsetsToStore(all: true) })
+        let err = rd_kafka_commit(rk, nil, 0)
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR, err != RD_KAFKA_RESP_ERR__NO_OFFSET {
+            logger.warning("Kafka consumer final commit failed", metadata: ["error": "\(KafkaError(err, context: ""))"])
+        }
+        let closeErr = rd_kafka_consumer_close(rk)
+        if closeErr != RD_KAFKA_RESP_ERR_NO_ERROR {
+            logger.warning("Kafka consumer close failed", metadata: ["error": "\(KafkaError(closeErr, context: ""))"])
+        }
+        client.destroy()
+        let waiter = state.withLock { state -> Waiter? in
+            state.phase = .closed
+            state.client = nil
+            state.trackers = [:]
+            state.buffer = MessageBuffer()
+            state.outstanding = 0
+            return state.takeWaiter()
+        }
+        waiter?.continuation.resume(returning: nil)
+        logger.info("Kafka consumer closed", metadata: ["group": "\(configuration.groupID)"])
+        closed.signal()
+    }
+}

@@ -1,0 +1,116 @@
+/// At-least-once bookkeeping for one assigned partition: which fetched offsets are not finished
+/// yet, so the stored offset never passes an unfinished message.
+///
+/// Offsets arrive in increasing order, so a queue of (offset, state) that pops finished entries
+/// off the front is enough: the front is the lowest unfinished offset, which is exactly the
+/// offset to store (the next one to read after a restart).
+struct PartitionTracker: Sendable {
+    // MARK: - Types
+
+    enum EntryState: Sendable {
+        /// Fetched and waiting in the consumer's buffer.
+        case buffered
+        /// Handed out by `messages`, not yet marked done.
+        case handedOut
+        case done
+    }
+
+    struct Entry: Sendable {
+        var offset: Int64
+        var state: EntryState
+    }
+
+    /// What `markDone` did.
+    enum MarkResult: Equatable, Sendable {
+        /// Unknown offset, already done, or never handed out: nothing changed.
+        case ignored
+        /// Marked; `watermarkMoved` says whether the offset to store changed.
+        case marked(watermarkMoved: Bool)
+    }
+
+    // MARK: - Properties
+
+    /// The assignment this tracker belongs to (see `KafkaMessage.assignmentGeneration`).
+    let generation: UInt64
+    private var entries: [Entry] = []
+    /// Index of the first live entry; popped entries before it are dropped in batches.
+    private var head = 0
+    /// Offset after the last popped (finished) entry.
+    private var afterLastDone: Int64?
+    private var lastAppended: Int64?
+    /// Entries in state `.handedOut`.
+    private(set) var handedOutCount = 0
+    /// The last offset given to `rd_kafka_offsets_store`, to store only changes.
+    var lastStored: Int64?
+
+    init(generation: UInt64) {
+        self.generation = generation
+    }
+
+    // MARK: - Queries
+
+    /// The offset to store: the lowest unfinished offset, or the one after the last finished
+    /// offset when nothing is unfinished; nil before the first message.
+    var watermark: Int64? {
+        head < entries.count ? entries[head].offset : afterLastDone
+    }
+
+    var pendingCount: Int { entries.count - head }
+
+    // MARK: - Updates
+
+    /// Records a fetched offset. Returns false (and records nothing) for an offset not above the
+    /// last one, which would be a redelivery of something already tracked.
+    mutating func append(offset: Int64) -> Bool {
+        if let lastAppended, offset <= lastAppended { return false }
+        lastAppended = offset
+        entries.append(Entry(offset: offset, state: .buffered))
+        return true
+    }
+
+    /// Marks a buffered offset as handed out.
+    mutating func markHandedOut(offset: Int64) {
+        guard let index = index(of: offset), entries[index].state == .buffered else { return }
+        entries[index].state = .handedOut
+        handedOutCount += 1
+    }
+
+    /// Marks a handed-out offset as done and pops finished entries off the front.
+    mutating func markDone(offset: Int64) -> MarkResult {
+        guard let index = index(of: offset), entries[index].state == .handedOut else { return .ignored }
+        entries[index].state = .done
+        handedOutCount -= 1
+        guard index == head else { return .marked(watermarkMoved: false) }
+        while head < entries.count, entries[head].state == .done {
+            afterLastDone = entries[head].offset + 1
+            head += 1
+        }
+        compact()
+        return .marked(watermarkMoved: true)
+    }
+
+    // MARK: - Internals
+
+    /// Binary search over the live entries (they are sorted by offset).
+    private func index(of offset: Int64) -> Int? {
+        var low = head
+        var high = entries.count - 1
+        while low <= high {
+            let middle = (low + high) / 2
+            let candidate = entries[middle].offset
+            if candidate == offset { return middle }
+            if candidate < offset { low = middle + 1 } else { high = middle - 1 }
+        }
+        return nil
+    }
+
+    private mutating func compact() {
+        if head == entries.count {
+            entries.removeAll(keepingCapacity: true)
+            head = 0
+        } else if head >= 1024, head * 2 >= entries.count {
+            entries.removeFirst(head)
+            head = 0
+        }
+    }
+}

@@ -1,0 +1,73 @@
+import Logging
+import ServiceLifecycle
+
+/// Consumer group member: cooperative-sticky assignment, manual offset store (at-least-once),
+/// pause/resume back-pressure.
+///
+/// Read `messages` (one reader), call `markDone(_:)` when a message's work is finished (in any
+/// order), and run the consumer as a `Service`. The stored (and auto-committed) offset of each
+/// partition is its lowest unfinished offset, so after a crash or a rebalance nothing unfinished
+/// is skipped; finished messages above an unfinished one may be read again (the ledger's
+/// idempotence absorbs that).
+public final class KafkaConsumer: Service, Sendable {
+    // MARK: - Properties
+
+    let core: ConsumerCore
+
+    // MARK: - Life cycle
+
+    /// Creates the librdkafka instance; nothing is fetched until `run()`.
+    ///
+    /// - Throws: `KafkaError` (`invalidArgument`) for a rejected property, no topics, or
+    ///   `maxOutstanding` below 1.
+    public init(configuration: KafkaConsumerConfiguration, logger: Logger) throws {
+        core = try ConsumerCore(configuration: configuration, logger: logger)
+    }
+
+    deinit {
+        core.releaseIfNotRunning()
+    }
+
+    // MARK: - Consuming
+
+    /// The fetched messages.
+    ///
+    /// - Important: one reader only. Ends (returns nil) at graceful shutdown.
+    public var messages: ConsumerMessages {
+        ConsumerMessages(core: core)
+    }
+
+    /// The app finished this message (result produced or moved on).
+    ///
+    /// Stores offset = lowest unfinished offset of that partition (the next offset to read is
+    /// the last contiguous done one + 1); librdkafka auto-commits stored offsets. Ignored for a
+    /// message whose partition was revoked since it was handed out, and for a second call.
+    public func markDone(_ message: KafkaMessage) {
+        core.markDone(message)
+    }
+
+    // MARK: - Service
+
+    /// Polls on a dedicated thread until graceful shutdown; then stops handing out messages,
+    /// waits (up to `drainTimeoutMs`) until every handed-out message is marked done, stores
+    /// offsets, commits synchronously, leaves the group (`rd_kafka_consumer_close`) and destroys
+    /// the instance. Cancellation does the same without waiting for handed-out messages.
+    ///
+    /// - Throws: `KafkaError` when subscribing failed or `run()` was called twice.
+    public func run() async throws {
+        guard try core.start() else { return }
+        let core = self.core
+        await withTaskCancellationHandler {
+            await withGracefulShutdownHandler {
+                await core.waitUntilClosed()
+            } onGracefulShutdown: {
+                core.requestShutdown(drain: true)
+            }
+        } onCancel: {
+            core.requestShutdown(drain: false)
+        }
+        if let error = core.runError {
+            throw error
+        }
+    }
+}

@@ -1,0 +1,78 @@
+import Logging
+import ServiceLifecycle
+
+/// Idempotent (`enable.idempotence=true`, `acks=all`) producer whose sends return only after
+/// the broker acknowledged.
+///
+/// Delivery reports are served by a dedicated poll thread. It starts on the first `send` or on
+/// `run()`, whichever comes first, so sending works with or without `run()`; `run()` adds the
+/// orderly end (flush at graceful shutdown). A fatal librdkafka error (such as a restarted dev
+/// broker that forgot the producer id) fails the messages in flight with a retriable error and
+/// replaces the librdkafka instance, so the same `KafkaProducer` keeps working.
+public final class KafkaProducer: Service, Sendable {
+    // MARK: - Properties
+
+    private let core: ProducerCore
+
+    /// How long `run()` flushes at shutdown before purging what is left.
+    static let shutdownFlushTimeoutMs = 10_000
+
+    // MARK: - Life cycle
+
+    /// Creates the librdkafka instance (no network traffic yet).
+    ///
+    /// - Throws: `KafkaError` (`invalidArgument`) when librdkafka rejects a property.
+    public init(configuration: KafkaProducerConfiguration, logger: Logger) throws {
+        core = try ProducerCore(configuration: configuration, logger: logger)
+    }
+
+    deinit {
+        // Nothing can be in flight here (every send holds `self`); this only frees the instance.
+        core.requestStop(flushTimeoutMs: 0)
+    }
+
+    // MARK: - Sending
+
+    /// Sends one record and returns where the broker stored it.
+    ///
+    /// Never blocks the calling thread: a full local queue is waited out asynchronously for up
+    /// to `messageTimeoutMs`. Cancelling the calling task does not unsend an enqueued record,
+    /// so the call still waits for its delivery report (bounded by `messageTimeoutMs`).
+    ///
+    /// - Throws: `KafkaError`; `isRetriable` for timeouts, a dead broker, a full queue or a
+    ///   rebuilt instance; `destroyed` after shutdown.
+    public func send(_ message: KafkaProducerMessage) async throws -> KafkaRecordPosition {
+        guard let position = try await core.send(CollectionOfOne(message)) else {
+            throw ProducerCore.destroyedError
+        }
+        return position
+    }
+
+    /// Sends all records (in order, so records of one key keep their order) and returns when
+    /// every one is acknowledged.
+    ///
+    /// - Throws: the first `KafkaError`; every record was still attempted.
+    public func send(_ messages: [KafkaProducerMessage]) async throws {
+        guard !messages.isEmpty else { return }
+        _ = try await core.send(messages)
+    }
+
+    // MARK: - Service
+
+    /// Polls delivery reports until graceful shutdown (or cancellation), then flushes (up to
+    /// 10 s; what is left fails with a `_PURGE_*` error) and destroys the instance. Sends after
+    /// that throw `destroyed`.
+    public func run() async throws {
+        do {
+            try core.start()
+        } catch {
+            return  // already stopped: nothing to run
+        }
+        let core = self.core
+        await withTaskCancellationOrGracefulShutdownHandler {
+            await core.waitUntilStopped()
+        } onCancelOrGracefulShutdown: {
+            core.requestStop(flushTimeoutMs: Self.shutdownFlushTimeoutMs)
+        }
+    }
+}

@@ -1,0 +1,45 @@
+/// Settings for `KafkaProducer`.
+///
+/// Idempotence (`enable.idempotence=true`, which implies `acks=all`) is not a setting: Sluice
+/// relies on it for ordered, duplicate-free sends. Anything else librdkafka knows can be set
+/// through `additionalProperties`.
+public struct KafkaProducerConfiguration: Sendable {
+    /// `bootstrap.servers`, such as `127.0.0.1:9092`.
+    public var bootstrapServers: String
+    /// `client.id`. Default: `sluice`.
+    public var clientID: String = "sluice"
+    /// `linger.ms`: how long librdkafka waits to fill a batch. Default: 5.
+    public var lingerMs: Int = 5
+    /// `compression.type`. Default: `lz4`.
+    public var compression: String = "lz4"
+    /// `message.timeout.ms`: bounds how long a send may wait for a broker (the delivery report
+    /// then carries `_MSG_TIMED_OUT`); it also bounds how long a send waits out a full local
+    /// queue. The ingress sets about 4000 so that a dead broker becomes a 503 within 5 s.
+    /// Default: 30 000.
+    public var messageTimeoutMs: Int = 30_000
+    /// `partitioner`. Default: `murmur2_random` (Java-compatible). Changing it moves keys between
+    /// partitions, so pick one and keep it.
+    public var partitioner: String = "murmur2_random"
+    /// Passed to librdkafka as is, after everything above (so these win).
+    public var additionalProperties: [String: String] = [:]
+
+    public init(bootstrapServers: String) {
+        self.bootstrapServers = bootstrapServers
+    }
+
+    /// The librdkafka properties, in the order they are applied.
+    var properties: [(String, String)] {
+        var result: [(String, String)] = [
+            ("bootstrap.servers", bootstrapServers),
+            ("client.id", clientID),
+            ("enable.idempotence", "true"),
+            ("acks", "all"),
+            ("linger.ms", String(lingerMs)),
+            ("compression.type", compression),
+            ("message.timeout.ms", String(messageTimeoutMs)),
+            ("partitioner", partitioner),
+        ]
+        result += additionalProperties.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        return result
+    }
+}

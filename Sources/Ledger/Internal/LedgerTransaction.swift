@@ -1,0 +1,156 @@
+import GRDB
+import SluiceCore
+
+/// Applies one batch of records inside one open write transaction.
+///
+/// Jobs touched by the batch are read once, changed in memory and written once at the end,
+/// because a batch typically carries several events of the same job (accepted, started,
+/// succeeded) and rewriting the row for each would multiply the work of a 1,000-record batch.
+///
+/// Idempotence comes from the event and result tables: an audit event whose id is already
+/// stored, or a result for a job that already has one, is ignored entirely, so a redelivered
+/// batch changes nothing. The status rules of ``JobProgress`` make the order of arrival
+/// irrelevant as well.
+struct LedgerTransaction {
+    private struct CachedJob {
+        var record: JobRecord
+        var existsInDatabase: Bool
+        var isDirty: Bool
+    }
+
+    private let db: Database
+    private var jobs: [String: CachedJob] = [:]
+
+    private init(db: Database) {
+        self.db = db
+    }
+
+    /// Applies `records` in order; the caller owns the transaction.
+    static func apply(_ records: [LedgerRecord], in db: Database) throws {
+        var transaction = LedgerTransaction(db: db)
+        for record in records {
+            switch record {
+            case .audit(let event): try transaction.apply(event)
+            case .result(let result): try transaction.apply(result)
+            }
+        }
+        try transaction.flush()
+    }
+
+    // MARK: - Audit events
+
+    private mutating func apply(_ event: AuditEvent) throws {
+        let row = AuditEventRecord(
+            seq: nil, id: event.id, tenant: event.tenant, jobID: event.jobID, type: event.type.rawValue,
+            attempt: event.attempt, atMs: event.atMs, actor: event.actor, detail: try StoredJSON.text(event.detail),
+            prevHash: nil, hash: nil)
+        try row.insert(db, onConflict: .ignore)
+        guard db.changesCount > 0, let status = event.type.jobStatus else { return }
+
+        let detail = event.detail
+        guard
+            var job = try job(
+                id: event.jobID, tenant: event.tenant, model: detail?["model"]?.stringValue ?? "",
+                firstSeenMs: event.atMs)
+        else { return }
+
+        if event.type == .accepted, !job.accepted {
+            job.accepted = true
+            job.createdAtMs = event.atMs
+            if let model = detail?["model"]?.stringValue { job.model = model }
+            if let text = detail?["priority"]?.stringValue, let priority = Priority(parsing: text) {
+                job.priority = priority.rawValue
+            }
+            if let metadata = detail?["metadata"], !metadata.isNull { job.metadata = try StoredJSON.text(metadata) }
+            job.batchID = detail?["batch_id"]?.stringValue
+            job.idempotencyKey = detail?["idempotency_key"]?.stringValue
+        }
+        if event.type == .started {
+            job.attempts = max(job.attempts, event.attempt)
+            job.startedAtMs = min(job.startedAtMs ?? event.atMs, event.atMs)
+        }
+        Self.advance(&job, to: JobProgress(status: status, attempt: event.attempt, atMs: event.atMs))
+        store(job)
+    }
+
+    // MARK: - Results
+
+    private mutating func apply(_ result: ResultEnvelope) throws {
+        let row = ResultRecord(
+            jobID: result.jobID, tenant: result.tenant, status: result.status.rawValue, attempt: result.attempt,
+            model: result.model, route: result.route, response: try StoredJSON.text(result.response),
+            error: try StoredJSON.text(result.error), promptTokens: result.usage?.promptTokens,
+            completionTokens: result.usage?.completionTokens, totalTokens: result.usage?.totalTokens,
+            startedAtMs: result.startedAtMs, finishedAtMs: result.finishedAtMs)
+        try row.insert(db, onConflict: .ignore)
+        guard db.changesCount > 0 else { return }
+
+        guard
+            var job = try job(
+                id: result.jobID, tenant: result.tenant, model: result.model, firstSeenMs: result.startedAtMs)
+        else { return }
+        if job.model.isEmpty { job.model = result.model }
+        // A result of attempt N proves that N attempts started, even before their events arrive;
+        // the first job.started, when it comes, is earlier than this attempt's start.
+        job.attempts = max(job.attempts, result.attempt)
+        job.startedAtMs = min(job.startedAtMs ?? result.startedAtMs, result.startedAtMs)
+        Self.advance(
+            &job, to: JobProgress(status: result.status, attempt: result.attempt, atMs: result.finishedAtMs))
+        store(job)
+    }
+
+    // MARK: - Jobs
+
+    /// Moves the job's status forward if `candidate` is later in its life, and stamps the
+    /// completion time when it becomes terminal.
+    private static func advance(_ job: inout JobRecord, to candidate: JobProgress) {
+        let current = JobProgress(
+            status: JobStatus(rawValue: job.status) ?? .queued, attempt: job.statusAttempt, atMs: job.statusAtMs)
+        guard current.isSuperseded(by: candidate) else { return }
+        job.status = candidate.status.rawValue
+        job.statusAttempt = candidate.attempt
+        job.statusAtMs = candidate.atMs
+        if candidate.status.isTerminal { job.completedAtMs = candidate.atMs }
+    }
+
+    /// The job's row from this batch or the database, or a provisional one built from what the
+    /// first record to mention it knows. Nil when the row belongs to another tenant: a record
+    /// that names someone else's job must not change it.
+    private mutating func job(id: String, tenant: String, model: String, firstSeenMs: Int64) throws -> JobRecord? {
+        var known: JobRecord?
+        if let cached = jobs[id] {
+            known = cached.record
+        } else if let stored = try JobRecord.fetchOne(db, key: id) {
+            jobs[id] = CachedJob(record: stored, existsInDatabase: true, isDirty: false)
+            known = stored
+        }
+        if var known {
+            guard known.tenant == tenant else { return nil }
+            // Until job.accepted says when the job was made, the earliest sign of it is the best guess.
+            if !known.accepted { known.createdAtMs = min(known.createdAtMs, firstSeenMs) }
+            return known
+        }
+        let provisional = JobRecord(
+            id: id, tenant: tenant, status: JobStatus.queued.rawValue, statusAttempt: 0, statusAtMs: firstSeenMs,
+            model: model, priority: Priority.p1.rawValue, attempts: 0, createdAtMs: firstSeenMs, startedAtMs: nil,
+            completedAtMs: nil, batchID: nil, metadata: nil, idempotencyKey: nil, accepted: false)
+        jobs[id] = CachedJob(record: provisional, existsInDatabase: false, isDirty: true)
+        return provisional
+    }
+
+    private mutating func store(_ job: JobRecord) {
+        jobs[job.id]?.record = job
+        jobs[job.id]?.isDirty = true
+    }
+
+    /// Writes every job row the batch changed.
+    private func flush() throws {
+        for cached in jobs.values where cached.isDirty {
+            if cached.existsInDatabase {
+                try cached.record.update(db)
+            } else {
+                try cached.record.insert(db)
+            }
+        }
+    }
+}

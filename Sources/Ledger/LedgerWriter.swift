@@ -1,0 +1,158 @@
+import Kafka
+import Logging
+import ServiceLifecycle
+import SluiceCore
+import Synchronization
+
+/// Fills the ledger from `sluice.audit` and `sluice.results`.
+///
+/// Messages are gathered into batches (up to `batchSize`, or what arrived within ~20 ms of a
+/// batch's first message) and each batch is written in one SQLite transaction on GRDB's writer
+/// queue, off the cooperative thread pool. Only after the transaction commits is every message
+/// of the batch marked done, so a crash at any point means redelivery, which the store ignores:
+/// at-least-once from Kafka becomes effectively-once in the ledger.
+///
+/// - Important: The consumer's `run()` is not called here: add the consumer to the same
+///   `ServiceGroup`, registered *before* this writer. Services stop in reverse order, so at
+///   graceful shutdown the writer stops taking messages, writes and marks done everything it
+///   was handed, and returns; the consumer then finds nothing outstanding and commits at once.
+///   Give the consumer a `maxOutstanding` of at least `batchSize`, or batches never fill and
+///   each one waits out the ~20 ms linger.
+public final class LedgerWriter: Service, Sendable {
+    private let store: LedgerStore
+    private let consumer: KafkaConsumer
+    private let topics: TopicCatalog
+    private let batchSize: Int
+    private let logger: Logger
+    private let malformed = Atomic<Int>(0)
+
+    /// How long a batch waits for more messages after its first one.
+    static let linger: Duration = .milliseconds(20)
+    /// First and longest wait between attempts of a failing write.
+    static let retryBackoff: (first: Duration, max: Duration) = (.milliseconds(100), .seconds(5))
+
+    /// - Parameters:
+    ///   - store: Where the records go.
+    ///   - consumer: A consumer of `topics.audit` and `topics.results` in group `sluice-ledger`,
+    ///     run by the caller's `ServiceGroup`.
+    ///   - topics: Tells the audit topic from the results topic.
+    ///   - configuration: `batchSize` bounds the records of one transaction.
+    ///   - logger: Malformed records and failing writes are reported here.
+    public init(
+        store: LedgerStore, consumer: KafkaConsumer, topics: TopicCatalog, configuration: LedgerConfiguration,
+        logger: Logger
+    ) {
+        self.store = store
+        self.consumer = consumer
+        self.topics = topics
+        self.batchSize = max(1, configuration.batchSize)
+        self.logger = logger
+    }
+
+    /// Records that could not be decoded (or came from a topic this writer does not read) and
+    /// were skipped. Each is logged with its topic, partition and offset.
+    public var malformedRecords: Int { malformed.load(ordering: .relaxed) }
+
+    // MARK: - Service
+
+    /// Reads `messages` until graceful shutdown (or until the consumer ends them), writing batch
+    /// after batch, then drains what it was handed.
+    ///
+    /// - Throws: `CancellationError` when cancelled; the write error if graceful shutdown comes
+    ///   while a batch cannot be written (its messages are then left for redelivery).
+    public func run() async throws {
+        let batcher = MessageBatcher<KafkaMessage>()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                // Only taking new messages stops at graceful shutdown (a cancelled `next()` returns
+                // nil); the pump itself ends the input, so nothing it appended is missed.
+                await cancelWhenGracefulShutdown {
+                    for await message in self.consumer.messages {
+                        batcher.append(message)
+                    }
+                }
+                batcher.finish()
+            }
+            group.addTask {
+                while let batch = await batcher.nextBatch(maxCount: self.batchSize, linger: Self.linger) {
+                    try await self.write(batch)
+                }
+                try Task.checkCancellation()
+            }
+            // The taker ends after the pump (finish) or on cancellation; either way stop both.
+            try await group.next()
+            group.cancelAll()
+            try await group.waitForAll()
+        }
+        logger.info("ledger writer stopped", metadata: ["malformed_records": "\(malformedRecords)"])
+    }
+
+    // MARK: - Batches
+
+    /// Decodes, stores and marks done one batch. Returns only once the batch is durable.
+    private func write(_ batch: [KafkaMessage]) async throws {
+        var records: [LedgerRecord] = []
+        records.reserveCapacity(batch.count)
+        for message in batch {
+            if let record = decode(message) { records.append(record) }
+        }
+        try await applyRetrying(records)
+        for message in batch {
+            consumer.markDone(message)
+        }
+    }
+
+    /// The record a message carries, or nil (logged and counted) when it carries none.
+    private func decode(_ message: KafkaMessage) -> LedgerRecord? {
+        do {
+            switch message.topic {
+            case topics.audit:
+                return .audit(try Wire.decode(AuditEvent.self, from: message.value))
+            case topics.results:
+                return .result(try Wire.decode(ResultEnvelope.self, from: message.value))
+            default:
+                throw LedgerError(code: .encoding, message: "not a topic the ledger reads")
+            }
+        } catch {
+            malformed.add(1, ordering: .relaxed)
+            logger.error(
+                "skipping malformed ledger record",
+                metadata: [
+                    "topic": "\(message.topic)", "partition": "\(message.partition)", "offset": "\(message.offset)",
+                    "schema": "\(message.header(RecordHeader.schema) ?? "")", "error": "\(error)",
+                ])
+            return nil
+        }
+    }
+
+    /// Writes until it succeeds: a full disk or a locked file is waited out rather than skipped,
+    /// because skipping would mark records done that the ledger never stored.
+    private func applyRetrying(_ records: [LedgerRecord]) async throws {
+        var backoff = Self.retryBackoff.first
+        var failures = 0
+        while true {
+            do {
+                try await store.applyOffPool(records)
+                if failures > 0 {
+                    logger.notice("ledger write recovered", metadata: ["failed_attempts": "\(failures)"])
+                }
+                return
+            } catch is CancellationError {
+                throw CancellationError()
+            } catch {
+                failures += 1
+                let retriable = (error as? LedgerError)?.isRetriable ?? false
+                logger.log(
+                    level: retriable ? .warning : .error, "ledger write failed; retrying",
+                    metadata: [
+                        "records": "\(records.count)", "attempt": "\(failures)", "retry_in": "\(backoff)",
+                        "error": "\(error)",
+                    ])
+                // At shutdown nothing is gained by waiting: the records are redelivered next time.
+                if Task.isShuttingDownGracefully { throw error }
+                try await Task.sleep(for: backoff)
+                backoff = min(backoff * 2, Self.retryBackoff.max)
+            }
+        }
+    }
+}

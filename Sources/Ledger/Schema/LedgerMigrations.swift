@@ -1,0 +1,84 @@
+import GRDB
+
+/// The ledger's schema history.
+///
+/// Each migration is frozen once released: it names tables and columns with string literals
+/// and never refers to the record structs, so that changing a struct later cannot change what
+/// an old migration does to an old file. New columns come as new migrations.
+enum LedgerMigrations {
+    /// The migrator that brings any ledger file up to date.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-audit-jobs-results") { db in
+            try createV1(db)
+        }
+        return migrator
+    }
+
+    // MARK: - v1
+
+    private static func createV1(_ db: Database) throws {
+        // `seq` orders the log and will anchor the hash chain; `id` is the event's own key, unique
+        // so that a redelivered event is ignored.
+        try db.create(table: "audit_events") { t in
+            t.autoIncrementedPrimaryKey("seq")
+            t.column("id", .text).notNull().unique()
+            t.column("tenant", .text).notNull()
+            t.column("job_id", .text).notNull()
+            t.column("type", .text).notNull()
+            t.column("attempt", .integer).notNull()
+            t.column("at_ms", .integer).notNull()
+            t.column("actor", .text).notNull()
+            t.column("detail", .text)
+            t.column("prev_hash", .blob)
+            t.column("hash", .blob)
+        }
+        try db.create(index: "audit_events_on_tenant_seq", on: "audit_events", columns: ["tenant", "seq"])
+        try db.create(index: "audit_events_on_job_id_seq", on: "audit_events", columns: ["job_id", "seq"])
+
+        // One row per job. `status_attempt` and `status_at_ms` remember which event set `status`
+        // so that a late, older event cannot move the job backwards. `accepted` tells whether
+        // job.accepted has filled model, priority and creation time, or they are still guesses.
+        try db.create(table: "jobs") { t in
+            t.primaryKey("id", .text)
+            t.column("tenant", .text).notNull()
+            t.column("status", .text).notNull()
+            t.column("status_attempt", .integer).notNull()
+            t.column("status_at_ms", .integer).notNull()
+            t.column("model", .text).notNull()
+            t.column("priority", .text).notNull()
+            t.column("attempts", .integer).notNull()
+            t.column("created_at_ms", .integer).notNull()
+            t.column("started_at_ms", .integer)
+            t.column("completed_at_ms", .integer)
+            t.column("batch_id", .text)
+            t.column("metadata", .text)
+            t.column("idempotency_key", .text)
+            t.column("accepted", .boolean).notNull()
+        }
+        try db.create(index: "jobs_on_tenant_status", on: "jobs", columns: ["tenant", "status"])
+        try db.create(index: "jobs_on_tenant_created", on: "jobs", columns: ["tenant", "created_at_ms"])
+        try db.create(
+            index: "jobs_on_batch_id", on: "jobs", columns: ["batch_id"], condition: Column("batch_id") != nil)
+        try db.create(
+            index: "jobs_on_tenant_idempotency_key", on: "jobs", columns: ["tenant", "idempotency_key"],
+            condition: Column("idempotency_key") != nil)
+
+        // One row per job: the first terminal outcome; later copies are ignored.
+        try db.create(table: "results") { t in
+            t.primaryKey("job_id", .text)
+            t.column("tenant", .text).notNull()
+            t.column("status", .text).notNull()
+            t.column("attempt", .integer).notNull()
+            t.column("model", .text).notNull()
+            t.column("route", .text)
+            t.column("response", .text)
+            t.column("error", .text)
+            t.column("prompt_tokens", .integer)
+            t.column("completion_tokens", .integer)
+            t.column("total_tokens", .integer)
+            t.column("started_at_ms", .integer).notNull()
+            t.column("finished_at_ms", .integer).notNull()
+        }
+    }
+}

@@ -1,0 +1,33 @@
+import GRDB
+
+/// A row of `results`: the first terminal outcome recorded for a job.
+struct ResultRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "results"
+
+    var jobID: String
+    var tenant: String
+    /// A `JobStatus` raw value.
+    var status: String
+    var attempt: Int
+    var model: String
+    var route: String?
+    /// The provider's answer, as JSON text.
+    var response: String?
+    /// The `JobError`, as JSON text.
+    var error: String?
+    var promptTokens: Int?
+    var completionTokens: Int?
+    var totalTokens: Int?
+    var startedAtMs: Int64
+    var finishedAtMs: Int64
+
+    enum CodingKeys: String, CodingKey {
+        case tenant, status, attempt, model, route, response, error
+        case jobID = "job_id"
+        case promptTokens = "prompt_tokens"
+        case completionTokens = "completion_tokens"
+        case totalTokens = "total_tokens"
+        case startedAtMs = "started_at_ms"
+        case finishedAtMs = "finished_at_ms"
+    }
+}

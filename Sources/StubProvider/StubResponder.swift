@@ -1,0 +1,69 @@
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import SluiceCore
+
+/// Answers one chat request in any dialect: faults first, then validation, latency, success.
+///
+/// The order mirrors real providers: a rate-limited request is turned away before its body
+/// is even read, a bad body fails fast, and only accepted work takes the model's time (and
+/// may then fail with a 500).
+struct StubResponder: Sendable {
+    let configuration: StubProviderConfiguration
+
+    /// Bodies above this are answered 413 by Hummingbird; real providers cap requests too.
+    private static let maxBodyBytes = 8 << 20
+
+    func respond(_ dialect: some StubDialect, to request: Request, pathModel: String? = nil) async throws -> Response {
+        if Self.roll(configuration.rateLimitRate) {
+            let seconds = max(0, configuration.retryAfterSeconds)
+            return Self.json(
+                .tooManyRequests, dialect.errorBody(.rateLimited(retryAfterSeconds: seconds)),
+                extra: [.retryAfter: "\(seconds)"])
+        }
+        let buffer = try await request.body.collect(upTo: Self.maxBodyBytes)
+        let chat: StubChatRequest
+        do throws(StubRequestError) {
+            chat = try Self.parse(Array(buffer.readableBytesView), with: dialect, pathModel: pathModel)
+        } catch {
+            return Self.json(.badRequest, dialect.errorBody(.invalidRequest(error)))
+        }
+        try await delay()
+        if Self.roll(configuration.errorRate) {
+            return Self.json(.internalServerError, dialect.errorBody(.serverError))
+        }
+        return Self.json(.ok, try dialect.answer(chat, completion: chat.complete()))
+    }
+
+    // MARK: - Steps
+
+    private static func parse(
+        _ bytes: [UInt8], with dialect: some StubDialect, pathModel: String?
+    ) throws(StubRequestError) -> StubChatRequest {
+        guard let body = try? Wire.decode(JSONValue.self, from: bytes), case .object = body else {
+            throw StubRequestError(
+                message: "We could not parse the JSON body of your request. The request body must be a JSON object.",
+                param: nil)
+        }
+        return try dialect.parse(body, pathModel: pathModel)
+    }
+
+    private func delay() async throws {
+        let jitter = configuration.latencyJitterMs > 0 ? Int.random(in: 0...configuration.latencyJitterMs) : 0
+        let total = max(0, configuration.latencyMs) + jitter
+        if total > 0 { try await Task.sleep(for: .milliseconds(total)) }
+    }
+
+    /// True with probability `rate`; exactly 0 and 1 are never and always, for tests.
+    private static func roll(_ rate: Double) -> Bool {
+        if rate <= 0 { return false }
+        if rate >= 1 { return true }
+        return Double.random(in: 0..<1) < rate
+    }
+
+    private static func json(_ status: HTTPResponse.Status, _ body: [UInt8], extra: HTTPFields = [:]) -> Response {
+        var headers = extra
+        headers[.contentType] = "application/json"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+}

@@ -1,0 +1,13 @@
+import Logging
+import ServiceLifecycle
+import UnixSignals
+
+/// Runs services until SIGTERM or SIGINT, then shuts them down in reverse order.
+///
+/// A shutdown that takes longer than a minute (a broker that never comes back while results
+/// wait to be published) is cut short; what was not committed is redelivered on restart.
+func runServices(_ services: [any Service], logger: Logger) async throws {
+    var configuration = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+    configuration.maximumGracefulShutdownDuration = .seconds(60)
+    try await ServiceGroup(configuration: configuration).run()
+}

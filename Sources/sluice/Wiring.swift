@@ -1,0 +1,73 @@
+import Foundation
+import Ingress
+import Kafka
+import Ledger
+import Logging
+import SluiceCore
+import Workers
+
+/// Builds the components from one configuration, the same way for `serve` and for the
+/// single-role commands.
+struct Wiring {
+    let configuration: SluiceConfiguration
+    let logger: Logger
+
+    var topics: TopicCatalog { configuration.kafka.topics }
+
+    /// Names this process in audit events.
+    static let instance = "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier)"
+
+    func producer() throws -> KafkaProducer {
+        var c = KafkaProducerConfiguration(bootstrapServers: configuration.kafka.bootstrapServers)
+        c.clientID = "sluice-\(Self.instance)"
+        // A produce that cannot reach a broker fails in time for ingress to answer 503 within 5 s;
+        // workers retry their publishes, so the same bound is safe for them.
+        c.messageTimeoutMs = configuration.ingress.produceTimeoutMs
+        c.additionalProperties = ["message.max.bytes": "4194304"].merging(configuration.kafka.properties) { _, new in new }
+        return try KafkaProducer(configuration: c, logger: logger)
+    }
+
+    func consumer(group: String, topics: [String], maxOutstanding: Int) throws -> KafkaConsumer {
+        var c = KafkaConsumerConfiguration(bootstrapServers: configuration.kafka.bootstrapServers, groupID: group, topics: topics)
+        c.clientID = "sluice-\(Self.instance)"
+        c.sessionTimeoutMs = configuration.kafka.sessionTimeoutMs
+        c.heartbeatIntervalMs = configuration.kafka.heartbeatIntervalMs
+        c.maxOutstanding = maxOutstanding
+        c.additionalProperties = configuration.kafka.properties
+        return try KafkaConsumer(configuration: c, logger: logger)
+    }
+
+    func workerPool(producer: KafkaProducer) throws -> LLMWorkerPool {
+        let w = configuration.workers
+        return LLMWorkerPool(
+            configuration: w,
+            consumer: try consumer(group: "sluice-workers", topics: topics.allJobs, maxOutstanding: w.maxInFlight),
+            producer: producer, topics: topics,
+            router: try ProviderRouter(
+                routes: configuration.routes, providers: configuration.providers,
+                environment: ProcessInfo.processInfo.environment
+            ),
+            http: try CurlHTTPClient(configuration: .init(connectTimeoutMs: w.connectTimeoutMs)),
+            instance: "worker:\(Self.instance)", logger: logger
+        )
+    }
+
+    func ledgerWriter(store: LedgerStore) throws -> LedgerWriter {
+        LedgerWriter(
+            store: store,
+            consumer: try consumer(
+                group: "sluice-ledger", topics: [topics.audit, topics.results],
+                maxOutstanding: configuration.ledger.batchSize * 4
+            ),
+            topics: topics, configuration: configuration.ledger, logger: logger
+        )
+    }
+
+    func ingress(producer: KafkaProducer, jobs: any JobLookup) throws -> IngressService {
+        try IngressService(
+            configuration: configuration.ingress, tenants: configuration.tenants, models: Set(configuration.routes.keys),
+            enqueuer: JobEnqueuer(producer: producer, topics: topics, actor: "ingress:\(Self.instance)"),
+            jobs: jobs, logger: logger
+        )
+    }
+}

@@ -1,0 +1,238 @@
+import Foundation
+import SluiceCore
+import Testing
+import Workers
+
+/// Runs the built `sluice` binary as real processes against a real broker, for end-to-end and
+/// fault tests. `make test` (scripts/test) provides the binary, the broker and the repo root.
+struct Harness {
+    static let environment = ProcessInfo.processInfo.environment
+
+    static func required(_ name: String) throws -> String {
+        guard let value = environment[name], !value.isEmpty else {
+            throw HarnessError("\(name) is not set: run the suite with `make test`, which builds sluice and starts a dev broker")
+        }
+        return value
+    }
+
+    static var binary: String { get throws { try required("SLUICE_BIN") } }
+    static var bootstrap: String { get throws { try required("SLUICE_TEST_BOOTSTRAP") } }
+    static var repoRoot: String { get throws { try required("SLUICE_REPO_ROOT") } }
+
+    /// A free loopback TCP port (bound and released; the race is acceptable on a test machine).
+    static func freePort() -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = 0
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+        return Int(UInt16(bigEndian: addr.sin_port))
+    }
+
+    static func tempDirectory(_ name: String) throws -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-\(name)-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        return dir
+    }
+}
+
+struct HarnessError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+// MARK: - A test deployment
+
+/// One isolated Sluice: its own topic prefix, consumer groups (by prefix), database, ports and
+/// stub provider.
+final class Deployment: @unchecked Sendable {
+    // @unchecked: mutated only by the owning test, sequentially.
+    let dir: String
+    let prefix: String
+    let apiPort: Int
+    let stubPort: Int
+    let bootstrap: String
+    let tenants: [String]
+    var processes: [String: SluiceProcess] = [:]
+    let http: CurlHTTPClient
+
+    var configPath: String { dir + "/sluice.yaml" }
+    var databasePath: String { dir + "/ledger.db" }
+    var baseURL: String { "http://127.0.0.1:\(apiPort)" }
+
+    init(name: String, bootstrap: String? = nil, tenants: [String] = ["acme"], workerConcurrency: Int = 64) throws {
+        dir = try Harness.tempDirectory(name)
+        prefix = "t\(UUID().uuidString.prefix(8).lowercased())"
+        apiPort = Harness.freePort()
+        stubPort = Harness.freePort()
+        self.bootstrap = try bootstrap ?? Harness.bootstrap
+        self.tenants = tenants
+        http = try CurlHTTPClient()
+        let tenantYAML = tenants.map { "  - id: \($0)\n    keys:\n      - key: \(Self.key(for: $0))\n" }.joined()
+        let yaml = """
+        kafka:
+          bootstrap_servers: \(self.bootstrap)
+          topic_prefix: \(prefix)
+          session_timeout_ms: 6000
+          heartbeat_interval_ms: 1000
+        ingress:
+          host: 127.0.0.1
+          port: \(apiPort)
+          produce_timeout_ms: 3000
+          retry_after_seconds: 2
+        workers:
+          max_in_flight: 256
+          concurrency: \(workerConcurrency)
+          request_timeout_ms: 10000
+          retry_base_delay_ms: 100
+        ledger:
+          path: \(databasePath)
+        tenants:
+        \(tenantYAML)
+        providers:
+          - name: stub
+            base_url: http://127.0.0.1:\(stubPort)/v1
+        routes:
+          demo: {provider: stub}
+          gpt-4o-mini: {provider: stub, model: stub-mini}
+        """
+        try yaml.write(toFile: configPath, atomically: true, encoding: .utf8)
+    }
+
+    static func key(for tenant: String) -> String { "sk-sluice-test-\(tenant)" }
+
+    deinit {
+        for process in processes.values { process.kill() }
+        http.shutdown()
+    }
+
+    // MARK: Processes
+
+    @discardableResult
+    func start(_ name: String, _ arguments: [String]) throws -> SluiceProcess {
+        let process = try SluiceProcess(name: name, arguments: arguments, logPath: "\(dir)/\(name).log", environment: [
+            "SLUICE_KAFKA_BOOTSTRAP_SERVERS": bootstrap
+        ])
+        processes[name] = process
+        return process
+    }
+
+    func applyTopics() throws {
+        let root = try Harness.repoRoot
+        let process = try SluiceProcess(
+            name: "topics", arguments: ["topics", "apply", "--config", configPath, "--dir", root + "/topics"],
+            logPath: "\(dir)/topics-\(UUID().uuidString.prefix(4)).log", environment: ["SLUICE_KAFKA_BOOTSTRAP_SERVERS": bootstrap]
+        )
+        let status = process.waitForExit()
+        guard status == 0 else { throw HarnessError("topics apply failed (\(status)): \(process.logTail())") }
+    }
+
+    func startStub(latencyMs: Int = 0) async throws {
+        try start("stub", ["stub-provider", "--port", "\(stubPort)", "--latency-ms", "\(latencyMs)"])
+        try await waitUntil("stub provider answers", timeout: .seconds(30)) {
+            (try? await self.http.execute(HTTPClientRequest(url: "http://127.0.0.1:\(self.stubPort)/healthz", timeoutMs: 1000)))?.status == 200
+        }
+    }
+
+    /// Starts `sluice <role>` and, for roles with an HTTP API, waits for /healthz.
+    func startSluice(_ name: String, role: String) async throws {
+        try start(name, [role, "--config", configPath])
+        if role == "serve" || role == "ingress" {
+            try await waitUntil("\(name) answers /healthz", timeout: .seconds(60)) {
+                guard self.processes[name]?.isRunning == true else { return true }
+                return (try? await self.http.execute(HTTPClientRequest(url: self.baseURL + "/healthz", timeoutMs: 1000)))?.status == 200
+            }
+            guard processes[name]?.isRunning == true else {
+                throw HarnessError("\(name) exited: \(processes[name]?.logTail() ?? "")")
+            }
+        }
+    }
+
+    // MARK: HTTP
+
+    func submit(tenant: String? = nil, body: String, headers: [HTTPHeader] = []) async throws -> HTTPClientResponse {
+        var all = [HTTPHeader("Authorization", "Bearer \(Self.key(for: tenant ?? tenants[0]))"), HTTPHeader("Content-Type", "application/json")]
+        all += headers
+        return try await http.execute(HTTPClientRequest(method: "POST", url: baseURL + "/v1/jobs", headers: all, body: Array(body.utf8), timeoutMs: 15_000))
+    }
+
+    func job(_ id: String, tenant: String? = nil) async throws -> (status: Int, json: JSONValue?) {
+        let response = try await http.execute(HTTPClientRequest(
+            url: baseURL + "/v1/jobs/\(id)", headers: [HTTPHeader("Authorization", "Bearer \(Self.key(for: tenant ?? tenants[0]))")],
+            timeoutMs: 15_000
+        ))
+        return (response.status, try? JSONDecoder().decode(JSONValue.self, from: Data(response.body)))
+    }
+
+    /// Submits one job per prompt with `concurrency` in flight; returns job id → prompt.
+    func submitAll(_ prompts: [(tenant: String, text: String)], concurrency: Int = 32) async throws -> [String: String] {
+        var accepted: [String: String] = [:]
+        try await withThrowingTaskGroup(of: (String, String).self) { group in
+            var next = 0
+            func add() {
+                guard next < prompts.count else { return }
+                let (tenant, text) = prompts[next]
+                next += 1
+                group.addTask {
+                    let body = try String(decoding: JSONEncoder().encode(JSONValue.object([
+                        "model": "demo", "messages": [["role": "user", "content": .string(text)]],
+                    ])), as: UTF8.self)
+                    let response = try await self.submit(tenant: tenant, body: body)
+                    guard response.status == 202, let id = (try? JSONDecoder().decode(JSONValue.self, from: Data(response.body)))?["id"]?.stringValue else {
+                        throw HarnessError("submit answered \(response.status): \(response.bodyText)")
+                    }
+                    return (id, text)
+                }
+            }
+            for _ in 0..<concurrency { add() }
+            while let (id, text) = try await group.next() {
+                accepted[id] = text
+                add()
+            }
+        }
+        return accepted
+    }
+
+    /// Polls every job until it is terminal; returns id → job JSON.
+    func awaitTerminal(_ ids: [String: String], timeout: Duration) async throws -> [String: JSONValue] {
+        var done: [String: JSONValue] = [:]
+        let deadline = ContinuousClock.now + timeout
+        while done.count < ids.count {
+            let pending = ids.keys.filter { done[$0] == nil }
+            try await withThrowingTaskGroup(of: (String, JSONValue?).self) { group in
+                for (i, id) in pending.enumerated() {
+                    if i >= 32 { if let (id, json) = try await group.next(), let json { done[id] = json } }
+                    let tenant = ids[id].flatMap { text in tenants.first { text.hasPrefix("[\($0)]") } }
+                    group.addTask {
+                        let (status, json) = try await self.job(id, tenant: tenant)
+                        guard status == 200, let json, let s = json["status"]?.stringValue, JobStatus(rawValue: s)?.isTerminal == true else { return (id, nil) }
+                        return (id, json)
+                    }
+                }
+                while let (id, json) = try await group.next() { if let json { done[id] = json } }
+            }
+            if done.count < ids.count {
+                guard ContinuousClock.now < deadline else {
+                    throw HarnessError("\(ids.count - done.count) of \(ids.count) jobs not finished within \(timeout)")
+                }
+                try await Task.sleep(for: .milliseconds(500))
+            }
+        }
+        return done
+    }
+}
+
+/// Polls `condition` until it holds or `timeout` passes.
+func waitUntil(_ what: String, timeout: Duration, interval: Duration = .milliseconds(200), _ condition: @escaping @Sendable () async throws -> Bool) async throws {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if try await condition() { return }
+        try await Task.sleep(for: interval)
+    }
+    throw HarnessError("timed out after \(timeout) waiting until \(what)")
+}
+

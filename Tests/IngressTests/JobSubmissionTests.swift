@@ -1,0 +1,149 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Ingress
+import Kafka
+import Logging
+import SluiceCore
+import Testing
+
+/// The ledger side of `GET /v1/jobs/{id}`, for tests that only exercise ingress: it knows no job,
+/// so every answer about a job comes from what ingress itself accepted.
+struct EmptyLedger: JobLookup {
+    func job(id: String, tenant: String) async throws -> JobView? { nil }
+}
+
+@Suite("Job submission over HTTP")
+struct JobSubmissionTests {
+    static let tenants = [
+        TenantConfiguration(id: "acme", keys: [APIKeyConfiguration(key: "sk-sluice-acme")]),
+        TenantConfiguration(id: "globex", keys: [APIKeyConfiguration(key: "sk-sluice-globex")]),
+        TenantConfiguration(id: "audit", keys: [APIKeyConfiguration(key: "sk-sluice-auditor", role: "auditor")]),
+    ]
+
+    /// Ingress wired to the test broker (or to an address nothing listens on, for tests whose
+    /// requests must never reach Kafka).
+    static func app(bootstrap: String = ProcessInfo.processInfo.environment["SLUICE_TEST_BOOTSTRAP"] ?? "127.0.0.1:1") throws -> some ApplicationProtocol {
+        var producerConfiguration = KafkaProducerConfiguration(bootstrapServers: bootstrap)
+        producerConfiguration.messageTimeoutMs = 3_000
+        let producer = try KafkaProducer(configuration: producerConfiguration, logger: Logger(label: "test"))
+        let service = try IngressService(
+            configuration: IngressConfiguration(maxBodyBytes: 1 << 20), tenants: tenants, models: ["demo", "gpt-4o-mini"],
+            enqueuer: JobEnqueuer(producer: producer, topics: TopicCatalog(prefix: "t\(UUID().uuidString.prefix(8).lowercased())")),
+            jobs: EmptyLedger(), logger: Logger(label: "test")
+        )
+        return Application(router: service.buildRouter())
+    }
+
+    struct BadRequest: Sendable, CustomTestStringConvertible {
+        var name: String
+        var body: String
+        var key: String? = "sk-sluice-acme"
+        var status: Int
+        var code: String
+        var mentions: String
+        var testDescription: String { name }
+    }
+
+    static let huge = #"{"model":"demo","messages":[{"role":"user","content":""# + String(repeating: "a", count: 2 << 20) + #""}]}"#
+
+    static let badRequests: [BadRequest] = [
+        .init(name: "missing model", body: #"{"messages":[{"role":"user","content":"hi"}]}"#, status: 400, code: "missing_required_parameter", mentions: "model"),
+        .init(name: "model not a string", body: #"{"model":7,"messages":[{"role":"user","content":"hi"}]}"#, status: 400, code: "invalid_type", mentions: "model"),
+        .init(name: "unknown model", body: #"{"model":"gpt-9","messages":[{"role":"user","content":"hi"}]}"#, status: 400, code: "model_not_found", mentions: "gpt-9"),
+        .init(name: "empty messages", body: #"{"model":"demo","messages":[]}"#, status: 400, code: "empty_value", mentions: "messages"),
+        .init(name: "no messages", body: #"{"model":"demo"}"#, status: 400, code: "missing_required_parameter", mentions: "messages"),
+        .init(name: "bad role", body: #"{"model":"demo","messages":[{"role":"wizard","content":"hi"}]}"#, status: 400, code: "invalid_value", mentions: "messages[0].role"),
+        .init(name: "missing content", body: #"{"model":"demo","messages":[{"role":"user"}]}"#, status: 400, code: "missing_required_parameter", mentions: "messages[0].content"),
+        .init(name: "not JSON", body: "model=demo&messages=hi", status: 400, code: "invalid_json", mentions: "JSON"),
+        .init(name: "JSON but not an object", body: "[1,2]", status: 400, code: "invalid_json", mentions: "object"),
+        .init(name: "bad priority", body: #"{"model":"demo","priority":"urgent","messages":[{"role":"user","content":"hi"}]}"#, status: 400, code: "invalid_value", mentions: "priority"),
+        .init(name: "bad webhook", body: #"{"model":"demo","webhook":{"url":"ftp://x"},"messages":[{"role":"user","content":"hi"}]}"#, status: 400, code: "invalid_value", mentions: "webhook.url"),
+        .init(name: "deadline in the past", body: #"{"model":"demo","deadline":1000,"messages":[{"role":"user","content":"hi"}]}"#, status: 400, code: "invalid_value", mentions: "deadline"),
+        .init(name: "stream requested", body: #"{"model":"demo","stream":true,"messages":[{"role":"user","content":"hi"}]}"#, status: 400, code: "unsupported_value", mentions: "stream"),
+        .init(name: "2 MiB body", body: huge, status: 413, code: "request_too_large", mentions: "limit"),
+        .init(name: "no key", body: #"{"model":"demo","messages":[{"role":"user","content":"hi"}]}"#, key: nil, status: 401, code: "missing_api_key", mentions: "Authorization"),
+        .init(name: "wrong key", body: #"{"model":"demo","messages":[{"role":"user","content":"hi"}]}"#, key: "sk-sluice-nope", status: 401, code: "invalid_api_key", mentions: "not valid"),
+        .init(name: "auditor may not submit", body: #"{"model":"demo","messages":[{"role":"user","content":"hi"}]}"#, key: "sk-sluice-auditor", status: 403, code: "forbidden", mentions: "auditor"),
+    ]
+
+    @Test("bad requests get the right 4xx naming the problem", arguments: badRequests)
+    func badRequest(_ bad: BadRequest) async throws {
+        try await Self.app().test(.router) { client in
+            var headers: HTTPFields = [.contentType: "application/json"]
+            if let key = bad.key { headers[.authorization] = "Bearer \(key)" }
+            try await client.execute(uri: "/v1/jobs", method: .post, headers: headers, body: ByteBuffer(string: bad.body)) { response in
+                #expect(Int(response.status.code) == bad.status)
+                #expect(response.headers[.contentType] == "application/json")
+                let json = try JSONDecoder().decode(JSONValue.self, from: Data(response.body.readableBytesView))
+                #expect(json["error"]?["code"]?.stringValue == bad.code)
+                let message = json["error"]?["message"]?.stringValue ?? ""
+                let param = json["error"]?["param"]?.stringValue ?? ""
+                #expect(message.contains(bad.mentions) || param == bad.mentions, "message: \(message), param: \(param)")
+            }
+        }
+    }
+
+    @Test("an unknown job, a malformed id and another tenant's job are all 404")
+    func notFound() async throws {
+        try await Self.app().test(.router) { client in
+            let auth: HTTPFields = [.authorization: "Bearer sk-sluice-acme"]
+            for uri in ["/v1/jobs/\(UUIDv7.generate())", "/v1/jobs/not-a-uuid", "/v1/nothing-here"] {
+                try await client.execute(uri: uri, method: .get, headers: auth) { response in
+                    #expect(response.status == .notFound, "\(uri)")
+                    let json = try JSONDecoder().decode(JSONValue.self, from: Data(response.body.readableBytesView))
+                    #expect(json["error"]?["type"]?.stringValue == "not_found_error")
+                }
+            }
+        }
+    }
+
+    @Test("broker unreachable: 503 with Retry-After, in under 5 s", .timeLimit(.minutes(1)))
+    func brokerUnreachable() async throws {
+        try await Self.app(bootstrap: "127.0.0.1:1").test(.router) { client in
+            let started = ContinuousClock.now
+            try await client.execute(
+                uri: "/v1/jobs", method: .post, headers: [.authorization: "Bearer sk-sluice-acme"],
+                body: ByteBuffer(string: #"{"model":"demo","messages":[{"role":"user","content":"hi"}]}"#)
+            ) { response in
+                #expect(response.status == .serviceUnavailable)
+                #expect(response.headers[.retryAfter] == "5")
+            }
+            #expect(ContinuousClock.now - started < .seconds(5))
+        }
+    }
+
+    @Test("accepted job: 202 with a UUIDv7 id, visible as queued to its tenant only; idempotent replay", .timeLimit(.minutes(1)))
+    func accepted() async throws {
+        let bootstrap = try #require(ProcessInfo.processInfo.environment["SLUICE_TEST_BOOTSTRAP"], "run with `make test`")
+        try await Self.app(bootstrap: bootstrap).test(.router) { client in
+            let body = ByteBuffer(string: #"{"model":"demo","priority":"bulk","metadata":{"batch":"7"},"messages":[{"role":"user","content":"Hello there. Bye."}]}"#)
+            let headers: HTTPFields = [.authorization: "Bearer sk-sluice-acme", HTTPField.Name("Idempotency-Key")!: "abc-1"]
+            let id = try await client.execute(uri: "/v1/jobs", method: .post, headers: headers, body: body) { response in
+                #expect(response.status == .accepted)
+                let json = try JSONDecoder().decode(JSONValue.self, from: Data(response.body.readableBytesView))
+                #expect(json["status"]?.stringValue == "queued")
+                #expect(json["priority"]?.stringValue == "p2")
+                let id = try #require(json["id"]?.stringValue)
+                #expect(UUIDv7.isWellFormed(id) && Array(id)[14] == "7")
+                #expect(response.headers[.location] == "/v1/jobs/\(id)")
+                return id
+            }
+            try await client.execute(uri: "/v1/jobs", method: .post, headers: headers, body: body) { response in
+                #expect(response.status == .accepted)
+                let json = try JSONDecoder().decode(JSONValue.self, from: Data(response.body.readableBytesView))
+                #expect(json["id"]?.stringValue == id, "a replay must return the first job")
+            }
+            try await client.execute(uri: "/v1/jobs", method: .post, headers: headers, body: ByteBuffer(string: #"{"model":"demo","messages":[{"role":"user","content":"Other."}]}"#)) { response in
+                #expect(response.status == .conflict)
+            }
+            try await client.execute(uri: "/v1/jobs/\(id)", method: .get, headers: [.authorization: "Bearer sk-sluice-acme"]) { response in
+                #expect(response.status == .ok)
+            }
+            try await client.execute(uri: "/v1/jobs/\(id)", method: .get, headers: [.authorization: "Bearer sk-sluice-globex"]) { response in
+                #expect(response.status == .notFound)
+            }
+        }
+    }
+}

