@@ -14,12 +14,14 @@ public enum KafkaAdmin {
     ///   - topics: names, partition counts, replication factors (-1: broker default) and configs.
     ///   - additionalProperties: passed to librdkafka as is.
     ///   - timeoutMs: bounds the request and the broker-side operation.
+    ///   - logger: where librdkafka's log lines go (connection failures, for example).
     /// - Throws: `KafkaError` on failure or timeout (an unreachable broker gives `_TIMED_OUT`).
     public static func createTopics(
         _ topics: [TopicDefinition],
         bootstrapServers: String,
         additionalProperties: [String: String] = [:],
-        timeoutMs: Int = 15_000
+        timeoutMs: Int = 15_000,
+        logger: Logger = Logger(label: "sluice.kafka.admin")
     ) async throws -> [String] {
         guard !topics.isEmpty else { return [] }
         var properties = [("bootstrap.servers", bootstrapServers)]
@@ -27,7 +29,7 @@ public enum KafkaAdmin {
         let finalProperties = properties
         let result = await DedicatedThread.run(name: "sluice-kafka-admin") {
             Result { () throws(KafkaError) in
-                try createTopicsBlocking(topics, properties: finalProperties, timeoutMs: timeoutMs)
+                try createTopicsBlocking(topics, properties: finalProperties, timeoutMs: timeoutMs, logger: logger)
             }
         }
         return try result.get()
@@ -36,9 +38,9 @@ public enum KafkaAdmin {
     // MARK: - Blocking implementation
 
     private static func createTopicsBlocking(
-        _ topics: [TopicDefinition], properties: [(String, String)], timeoutMs: Int
+        _ topics: [TopicDefinition], properties: [(String, String)], timeoutMs: Int, logger: Logger
     ) throws(KafkaError) -> [String] {
-        let callbacks = RDKafkaCallbacks(logger: Logger(label: "sluice.kafka.admin"))
+        let callbacks = RDKafkaCallbacks(logger: logger)
         let client = try RDKafkaClient.make(kind: .producer, properties: properties, callbacks: callbacks)
         defer { client.destroy() }
         let rk = client.handle.pointer

@@ -38,8 +38,17 @@ public struct KafkaProducerConfiguration: Sendable {
             ("compression.type", compression),
             ("message.timeout.ms", String(messageTimeoutMs)),
             ("partitioner", partitioner),
+            // The producer watches the idempotence debug log for UNKNOWN_PRODUCER_ID (see
+            // ProducerCore.checkProducerIdLost); these lines are rare and go out at debug level.
+            ("debug", "eos"),
         ]
-        result += additionalProperties.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        for (name, value) in additionalProperties.sorted(by: { $0.key < $1.key }) {
+            if name == "debug", !value.split(separator: ",").contains(where: { $0 == "eos" || $0 == "all" }) {
+                result.append((name, value.isEmpty ? "eos" : "\(value),eos"))
+            } else {
+                result.append((name, value))
+            }
+        }
         return result
     }
 }

@@ -79,10 +79,9 @@ public final class LedgerWriter: Service, Sendable {
                 }
                 try Task.checkCancellation()
             }
-            // The taker ends after the pump (finish) or on cancellation; either way stop both.
-            try await group.next()
-            group.cancelAll()
-            try await group.waitForAll()
+            // The pump ends first at graceful shutdown and the taker then drains, so wait for both;
+            // an error of either leaves the body, which cancels the other.
+            for try await _ in group {}
         }
         logger.info("ledger writer stopped", metadata: ["malformed_records": "\(malformedRecords)"])
     }

@@ -3,6 +3,7 @@ import Ingress
 import Kafka
 import Ledger
 import Logging
+import ServiceLifecycle
 import SluiceCore
 import Workers
 
@@ -52,15 +53,14 @@ struct Wiring {
         )
     }
 
-    func ledgerWriter(store: LedgerStore) throws -> LedgerWriter {
-        LedgerWriter(
-            store: store,
-            consumer: try consumer(
-                group: "sluice-ledger", topics: [topics.audit, topics.results],
-                maxOutstanding: configuration.ledger.batchSize * 4
-            ),
-            topics: topics, configuration: configuration.ledger, logger: logger
+    /// The ledger's consumer and writer, in ServiceGroup order: the writer stops first (writing
+    /// and marking done what it holds), then the consumer commits and leaves the group.
+    func ledger(store: LedgerStore) throws -> [any Service] {
+        let consumer = try consumer(
+            group: "sluice-ledger", topics: [topics.audit, topics.results],
+            maxOutstanding: configuration.ledger.batchSize * 4
         )
+        return [consumer, LedgerWriter(store: store, consumer: consumer, topics: topics, configuration: configuration.ledger, logger: logger)]
     }
 
     func ingress(producer: KafkaProducer, jobs: any JobLookup) throws -> IngressService {

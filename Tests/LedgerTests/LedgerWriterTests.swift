@@ -67,6 +67,36 @@ struct LedgerWriterTests {
         #expect(try ledger.store.counts().jobs == 52)
     }
 
+    @Test("graceful shutdown mid-stream drains what was handed out; a restart loses nothing")
+    func shutdownMidStream() async throws {
+        let bootstrap = try #require(DevBroker.bootstrap)
+        let ledger = try TemporaryLedger()
+        let topics = TopicCatalog(prefix: "ledger-\(UUIDv7.generate().suffix(8))")
+        let group = "sluice-ledger-\(UUIDv7.generate().suffix(8))"
+        _ = try await KafkaAdmin.createTopics(
+            [.init(name: topics.audit, partitions: 1), .init(name: topics.results, partitions: 1)],
+            bootstrapServers: bootstrap)
+        let producer = try KafkaProducer(configuration: .init(bootstrapServers: bootstrap), logger: Self.logger)
+        let ids = (0..<300).map { _ in UUIDv7.generate() } + [UUIDv7.generate()]
+        try await producer.send(
+            try ids.flatMap { [Fixture.accepted($0), Fixture.succeeded($0)] }.map { try Self.message($0, topics) })
+
+        let first = try Self.startWriter(ledger.store, topics: topics, group: group, bootstrap: bootstrap)
+        let deadline = ContinuousClock.now + .seconds(30)
+        while try ledger.store.counts().jobs == 0, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        try await first.stop()  // throws if a batch in hand was abandoned
+
+        let second = try Self.startWriter(ledger.store, topics: topics, group: group, bootstrap: bootstrap)
+        try await Self.waitForJob(ids[ids.count - 1], in: ledger.store)
+        try await second.stop()
+        let counts = try ledger.store.counts()
+        #expect(counts.jobs == ids.count)
+        #expect(counts.results == ids.count)
+        #expect(counts.auditEvents == ids.count)
+    }
+
     // MARK: - Helpers
 
     private static func message(_ record: LedgerRecord, _ topics: TopicCatalog) throws -> KafkaProducerMessage {
@@ -100,12 +130,14 @@ struct LedgerWriterTests {
         return RunningWriter(writer: writer, consumer: consumer, logger: logger)
     }
 
-    /// Waits until the job is succeeded in the store; the store has no change notifications, so
-    /// this polls it.
+    /// Waits until both records of the job are in the store: its result (status succeeded) and
+    /// its job.accepted (metadata filled in), which come from different topics. The store has no
+    /// change notifications, so this polls it.
     private static func waitForJob(_ id: String, in store: LedgerStore) async throws {
         let deadline = ContinuousClock.now + .seconds(45)
         while ContinuousClock.now < deadline {
-            if try await store.job(id: id, tenant: Fixture.tenant)?.status == .succeeded { return }
+            let job = try await store.job(id: id, tenant: Fixture.tenant)
+            if job?.status == .succeeded, job?.metadata != nil { return }
             try await Task.sleep(for: .milliseconds(50))
         }
         Issue.record("job \(id) did not reach the store in time")

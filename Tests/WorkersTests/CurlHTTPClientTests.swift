@@ -150,6 +150,33 @@ struct CurlHTTPClientTests {
         }
     }
 
+    @Test func cancellingManyInFlightTransfersLeavesTheClientUsable() async throws {
+        let client = try CurlHTTPClient()
+        defer { client.shutdown() }
+        try await withStubProvider(.init(latencyMs: 2_000)) { base in
+            let url = base + "/v1/chat/completions"
+            let outcomes = await withTaskGroup(of: Bool.self) { group in
+                for _ in 0..<200 {
+                    group.addTask {
+                        do {
+                            _ = try await postJSON(client, url, Self.chatBody, timeoutMs: 20_000)
+                            return false
+                        } catch {
+                            return error is CancellationError
+                        }
+                    }
+                }
+                try? await Task.sleep(for: .milliseconds(300))
+                group.cancelAll()
+                return await group.reduce(into: [Bool]()) { $0.append($1) }
+            }
+            #expect(outcomes.count == 200)
+            #expect(outcomes.allSatisfy { $0 })
+            let health = try await client.execute(.init(url: base + "/healthz"))
+            #expect(health.status == 200)
+        }
+    }
+
     @Test func alreadyCancelledTaskFailsWithoutSending() async throws {
         let client = try CurlHTTPClient()
         defer { client.shutdown() }

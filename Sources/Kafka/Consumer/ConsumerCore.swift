@@ -45,9 +45,23 @@ final class ConsumerCore: Sendable {
         var dirty: Set<TopicPartition> = []
         var drainDeadline = ContinuousClock.now
         var runError: KafkaError?
+        /// The poll thread waits for the reader to make room in the buffer.
+        var pollerWaitsForSpace = false
+        /// Since when the buffer has been full without the reader taking from it.
+        var bufferFullSince: ContinuousClock.Instant?
 
         init(maxOutstanding: Int) {
             self.maxOutstanding = maxOutstanding
+        }
+
+        /// How many fetched messages may wait in the buffer: as many as may be handed out.
+        var bufferCapacity: Int { maxOutstanding }
+
+        /// True (once) when the poll thread waits for room and there is some now.
+        mutating func takeSpaceWakeup() -> Bool {
+            guard pollerWaitsForSpace, buffer.count < bufferCapacity else { return false }
+            pollerWaitsForSpace = false
+            return true
         }
 
         /// Gives the front buffered message to the waiting reader, if there is room.
@@ -59,6 +73,17 @@ final class ConsumerCore: Sendable {
             trackers[TopicPartition(topic: message.topic, partition: message.partition)]?.markHandedOut(offset: message.offset)
             outstanding += 1
             return (waiter, message)
+        }
+
+        /// Forgets a partition's bookkeeping (and its buffered messages) and tracks it anew.
+        mutating func resetTracker(_ topicPartition: TopicPartition) {
+            if let old = trackers[topicPartition] {
+                outstanding -= old.handedOutCount
+            }
+            generation += 1
+            trackers[topicPartition] = PartitionTracker(generation: generation)
+            buffer.removeAll(in: [topicPartition])
+            dirty.remove(topicPartition)
         }
 
         /// Ends the reader's wait with nil (shutdown).
@@ -89,10 +114,23 @@ final class ConsumerCore: Sendable {
     let logger: Logger
     private let state: Mutex<State>
     private let closed = CompletionLatch()
+    /// Wakes the poll thread when the reader made room in a full buffer.
+    private let bufferSpace = DispatchSemaphore(value: 0)
 
     /// How long one `rd_kafka_consumer_poll` waits: short, so pause/resume and stored offsets
     /// follow `markDone` quickly, without spinning.
     static let pollTimeoutMs: Int32 = 100
+    /// Bounds each synchronous commit: with the broker gone librdkafka would wait for a
+    /// coordinator for a long time, and shutdown must not hang on it.
+    static let commitTimeoutMs: Int32 = 5_000
+    /// Bounds leaving the group at shutdown (librdkafka's own bound is `session.timeout.ms`,
+    /// 45 s by default, longer than a typical termination grace period).
+    static let closeTimeout: Duration = .seconds(10)
+    /// How long a full buffer may wait for the reader before the partitions are paused. While
+    /// it waits the poll thread does not poll (the messages stay in librdkafka's own bounded
+    /// prefetch queue): pausing at once would throw that queue away and refetch it on resume,
+    /// which costs a fetch round trip every few hundred messages with a fast reader.
+    static let fullBufferGrace: Duration = .seconds(1)
 
     // MARK: - Life cycle
 
@@ -203,17 +241,21 @@ final class ConsumerCore: Sendable {
         }
         return await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<KafkaMessage?, Never>) in
-                let handout = state.withLock { state -> (Waiter, KafkaMessage?)? in
+                let (handout, wakePoller) = state.withLock { state -> ((Waiter, KafkaMessage?)?, Bool) in
                     let this = Waiter(id: id, continuation: continuation)
                     if state.phase == .draining || state.phase == .closed || Task.isCancelled {
-                        return (this, nil)
+                        return ((this, nil), false)
                     }
                     guard state.waiter == nil else {
                         assertionFailure("KafkaConsumer.messages supports one reader only")
-                        return (this, nil)
+                        return ((this, nil), false)
                     }
                     state.waiter = this
-                    return state.handOut().map { ($0.0, $0.1) }
+                    let handout = state.handOut().map { ($0.0, Optional($0.1)) }
+                    return (handout, state.takeSpaceWakeup())
+                }
+                if wakePoller {
+                    bufferSpace.signal()
                 }
                 if let (waiter, message) = handout {
                     waiter.continuation.resume(returning: message)
@@ -231,17 +273,20 @@ final class ConsumerCore: Sendable {
     /// Records that the app finished `message`; the poll thread stores the new watermark.
     func markDone(_ message: KafkaMessage) {
         let topicPartition = TopicPartition(topic: message.topic, partition: message.partition)
-        let handout = state.withLock { state -> (Waiter, KafkaMessage)? in
+        let (handout, wakePoller) = state.withLock { state -> ((Waiter, KafkaMessage)?, Bool) in
             guard message.assignmentGeneration != 0,
                 state.trackers[topicPartition]?.generation == message.assignmentGeneration,
                 let result = state.trackers[topicPartition]?.markDone(offset: message.offset),
                 case .marked(let watermarkMoved) = result
-            else { return nil }
+            else { return (nil, false) }
             state.outstanding -= 1
             if watermarkMoved {
                 state.dirty.insert(topicPartition)
             }
-            return state.handOut()
+            return (state.handOut(), state.takeSpaceWakeup())
+        }
+        if wakePoller {
+            bufferSpace.signal()
         }
         if let (waiter, message) = handout {
             waiter.continuation.resume(returning: message)
@@ -266,12 +311,46 @@ final class ConsumerCore: Sendable {
             return
         }
 
-        while state.withLock({ $0.phase == .running }) {
-            pollOnce(rk)
+        while true {
+            switch nextStep() {
+            case .stop:
+                drain(rk)
+                close(client)
+                return
+            case .poll:
+                pollOnce(rk)
+            case .waitForSpace:
+                _ = bufferSpace.wait(timeout: .now() + .milliseconds(Int(Self.pollTimeoutMs)))
+                maintain(rk)
+            }
         }
-        drain(rk)
-        close(client)
     }
+
+    private enum Step {
+        case stop
+        case poll
+        /// The buffer is full: let the reader make room before taking more from librdkafka.
+        case waitForSpace
+    }
+
+    private func nextStep() -> Step {
+        state.withLock { state in
+            guard state.phase == .running else { return .stop }
+            guard state.buffer.count >= state.bufferCapacity else {
+                state.bufferFullSince = nil
+                return .poll
+            }
+            // Paused, nothing more arrives: keep polling so rebalances are served and the
+            // member is not evicted.
+            if state.paused { return .poll }
+            if state.bufferFullSince == nil {
+                state.bufferFullSince = .now
+            }
+            state.pollerWaitsForSpace = true
+            return .waitForSpace
+        }
+    }
+
 
     private func subscribe(_ rk: OpaquePointer) -> KafkaError? {
         let topics = configuration.topics.map { (TopicPartition(topic: $0, partition: sluice_partition_unassigned()), Int64?.none) }
@@ -303,14 +382,26 @@ final class ConsumerCore: Sendable {
     private func accept(_ raw: UnsafeMutablePointer<rd_kafka_message_t>) {
         var message = RDKafkaRecords.message(from: raw, generation: 0)
         let topicPartition = TopicPartition(topic: message.topic, partition: message.partition)
+        var resetFrom: Int64?
         let handout = state.withLock { state -> (Waiter, KafkaMessage)? in
-            guard state.phase == .running,
-                let generation = state.trackers[topicPartition]?.generation,
-                state.trackers[topicPartition]?.append(offset: message.offset) == true
-            else { return nil }
-            message.assignmentGeneration = generation
+            guard state.phase == .running, state.trackers[topicPartition] != nil else { return nil }
+            if state.trackers[topicPartition]?.append(offset: message.offset) == false {
+                // The offset went backwards: the partition's log was reset (a broker that lost
+                // its data, offset reset). Start its bookkeeping afresh; what was buffered or
+                // handed out belongs to the old log and is forgotten.
+                resetFrom = state.trackers[topicPartition]?.lastAppended
+                state.resetTracker(topicPartition)
+                _ = state.trackers[topicPartition]?.append(offset: message.offset)
+            }
+            message.assignmentGeneration = state.trackers[topicPartition]?.generation ?? 0
             state.buffer.append(message)
             return state.handOut()
+        }
+        if let resetFrom {
+            logger.warning(
+                "Kafka partition offsets went backwards; restarting its bookkeeping",
+                metadata: ["partition": "\(topicPartition)", "from": "\(resetFrom)", "to": "\(message.offset)"]
+            )
         }
         if let (waiter, message) = handout {
             waiter.continuation.resume(returning: message)
@@ -321,13 +412,16 @@ final class ConsumerCore: Sendable {
     private func maintain(_ rk: OpaquePointer) {
         let (stores, pause, partitions) = state.withLock { state -> ([(TopicPartition, Int64?)], Bool?, [TopicPartition]) in
             let stores = state.offsetsToStore(all: false)
-            let load = state.buffer.count + state.outstanding
             let limit = state.maxOutstanding
+            let bufferStuck = state.bufferFullSince.map { ContinuousClock.now - $0 >= Self.fullBufferGrace } ?? false
+            let mustPause = state.phase != .running || state.outstanding >= limit || bufferStuck
+            let mayResume = state.phase == .running && state.outstanding < limit - limit / 4
+                && state.buffer.count <= state.bufferCapacity / 2
             var change: Bool?
-            if !state.paused, state.phase != .running || load >= limit {
+            if !state.paused, mustPause {
                 state.paused = true
                 change = true
-            } else if state.paused, state.phase == .running, load < limit - limit / 4 {
+            } else if state.paused, mayResume {
                 state.paused = false
                 change = false
             }
@@ -418,7 +512,7 @@ final class ConsumerCore: Sendable {
 
         if !lost, !commits.isEmpty {
             store(rk, commits)
-            let err = RDKafkaPartitionList.with(commits) { rd_kafka_commit(rk, $0, 0) }
+            let err = commit(rk, commits)
             if err != RD_KAFKA_RESP_ERR_NO_ERROR, err != RD_KAFKA_RESP_ERR__NO_OFFSET {
                 logger.warning("Kafka consumer commit on revoke failed", metadata: ["error": "\(KafkaError(err, context: ""))"])
             }
@@ -428,7 +522,10 @@ final class ConsumerCore: Sendable {
         }
         logger.info(
             lost ? "Kafka consumer lost partitions" : "Kafka consumer revoked partitions",
-            metadata: ["partitions": "\(partitions)", "committed": "\(commits.map { "\($0.0)@\($0.1 ?? -1)" })"]
+            metadata: [
+                "partitions": "\(partitions)",
+                "committed": "\(lost ? [] : commits.map { "\($0.0)@\($0.1 ?? -1)" })",
+            ]
         )
     }
 
@@ -455,15 +552,13 @@ final class ConsumerCore: Sendable {
     private func close(_ client: RDKafkaClient) {
         let rk = client.handle.pointer
         store(rk, state.withLock { $0.offsetsToStore(all: true) })
-        let err = rd_kafka_commit(rk, nil, 0)
+        let err = commit(rk, nil)
         if err != RD_KAFKA_RESP_ERR_NO_ERROR, err != RD_KAFKA_RESP_ERR__NO_OFFSET {
             logger.warning("Kafka consumer final commit failed", metadata: ["error": "\(KafkaError(err, context: ""))"])
         }
-        let closeErr = rd_kafka_consumer_close(rk)
-        if closeErr != RD_KAFKA_RESP_ERR_NO_ERROR {
-            logger.warning("Kafka consumer close failed", metadata: ["error": "\(KafkaError(closeErr, context: ""))"])
-        }
-        client.destroy()
+        leaveGroup(rk)
+        // Closed above (or given up on): do not let destroy close again without a bound.
+        client.destroy(skipConsumerClose: true)
         let waiter = state.withLock { state -> Waiter? in
             state.phase = .closed
             state.client = nil
@@ -475,5 +570,42 @@ final class ConsumerCore: Sendable {
         waiter?.continuation.resume(returning: nil)
         logger.info("Kafka consumer closed", metadata: ["group": "\(configuration.groupID)"])
         closed.signal()
+    }
+
+    /// `rd_kafka_consumer_close` with a bound: the asynchronous variant, serving its queue (the
+    /// final revoke runs our rebalance callback there) until closed or `closeTimeout`.
+    private func leaveGroup(_ rk: OpaquePointer) {
+        guard let queue = rd_kafka_queue_new(rk) else { return }
+        defer { rd_kafka_queue_destroy(queue) }
+        if let error = rd_kafka_consumer_close_queue(rk, queue) {
+            logger.warning("Kafka consumer close failed", metadata: ["error": "\(KafkaError(consuming: error, context: ""))"])
+            return
+        }
+        let deadline = ContinuousClock.now + Self.closeTimeout
+        while rd_kafka_consumer_closed(rk) == 0 {
+            guard ContinuousClock.now < deadline else {
+                logger.warning("Kafka consumer did not leave its group in time; the broker will time the member out")
+                return
+            }
+            _ = rd_kafka_queue_poll_callback(queue, Self.pollTimeoutMs)
+        }
+    }
+
+    /// A synchronous commit (nil: the stored offsets of the whole assignment) that gives up
+    /// after `commitTimeoutMs`.
+    private func commit(_ rk: OpaquePointer, _ offsets: [(TopicPartition, Int64?)]?) -> rd_kafka_resp_err_t {
+        guard let queue = rd_kafka_queue_new(rk) else { return RD_KAFKA_RESP_ERR__FAIL }
+        defer { rd_kafka_queue_destroy(queue) }
+        let err =
+            if let offsets {
+                // librdkafka copies the list, so it may go before the result comes.
+                RDKafkaPartitionList.with(offsets) { rd_kafka_commit_queue(rk, $0, queue, nil, nil) }
+            } else {
+                rd_kafka_commit_queue(rk, nil, queue, nil, nil)
+            }
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { return err }
+        guard let event = rd_kafka_queue_poll(queue, Self.commitTimeoutMs) else { return RD_KAFKA_RESP_ERR__TIMED_OUT }
+        defer { rd_kafka_event_destroy(event) }
+        return rd_kafka_event_error(event)
     }
 }

@@ -37,7 +37,7 @@ struct PartitionTracker: Sendable {
     private var head = 0
     /// Offset after the last popped (finished) entry.
     private var afterLastDone: Int64?
-    private var lastAppended: Int64?
+    private(set) var lastAppended: Int64?
     /// Entries in state `.handedOut`.
     private(set) var handedOutCount = 0
     /// The last offset given to `rd_kafka_offsets_store`, to store only changes.
@@ -60,7 +60,8 @@ struct PartitionTracker: Sendable {
     // MARK: - Updates
 
     /// Records a fetched offset. Returns false (and records nothing) for an offset not above the
-    /// last one, which would be a redelivery of something already tracked.
+    /// last one: librdkafka never hands out an offset twice within one assignment, so that means
+    /// the partition's log was reset (see `ConsumerCore.accept`).
     mutating func append(offset: Int64) -> Bool {
         if let lastAppended, offset <= lastAppended { return false }
         lastAppended = offset

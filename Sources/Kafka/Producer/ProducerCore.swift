@@ -84,6 +84,8 @@ final class ProducerCore: Sendable {
     let logger: Logger
     private let state = Mutex(State())
     private let stopped = CompletionLatch()
+    /// The generation of an instance that saw the broker answer UNKNOWN_PRODUCER_ID (0: none).
+    private let producerIdLostGeneration = Atomic<UInt64>(0)
 
     // MARK: - Life cycle
 
@@ -95,9 +97,15 @@ final class ProducerCore: Sendable {
     }
 
     private func makeClient(generation: UInt64) throws(KafkaError) -> RDKafkaClient {
-        let callbacks = RDKafkaCallbacks(logger: logger) { [weak self] id, result in
-            self?.delivered(messageID: id, result: result)
-        }
+        let callbacks = RDKafkaCallbacks(
+            logger: logger,
+            onDelivery: { [weak self] id, result in
+                self?.delivered(messageID: id, result: result)
+            },
+            onProducerIdLost: { [weak self] in
+                self?.producerIdLostGeneration.store(generation, ordering: .sequentiallyConsistent)
+            }
+        )
         return try RDKafkaClient.make(
             kind: .producer, properties: configuration.properties, callbacks: callbacks, generation: generation
         )
@@ -298,6 +306,7 @@ final class ProducerCore: Sendable {
             rd_kafka_poll(client.handle.pointer, 100)
             expireOverdueDeliveries()
             checkFatalError(client)
+            checkProducerIdLost(client)
         }
         stopped.signal()
     }
@@ -342,19 +351,35 @@ final class ProducerCore: Sendable {
         isRetriable: true
     )
 
-    /// After `rd_kafka_fatal_error` the instance refuses every produce (with an idempotent
-    /// producer this happens, for example, when a restarted broker has forgotten the producer
-    /// id). Fail what it holds with a retriable error and carry on with a fresh instance.
+    /// After `rd_kafka_fatal_error` the instance refuses every produce. Fail what it holds with
+    /// a retriable error and carry on with a fresh instance.
     private func checkFatalError(_ client: RDKafkaClient) {
         var reason = [CChar](repeating: 0, count: 512)
         let err = rd_kafka_fatal_error(client.handle.pointer, &reason, reason.count)
         guard err != RD_KAFKA_RESP_ERR_NO_ERROR else { return }
         let text = String(decoding: reason.prefix { $0 != 0 }.map(UInt8.init(bitPattern:)), as: UTF8.self)
-        logger.error(
-            "Kafka producer hit a fatal error; failing its in-flight messages and rebuilding it",
-            metadata: ["kafka.error": "\(KafkaError.Code(err))", "reason": "\(text)"]
-        )
+        rebuild(client, code: KafkaError.Code(err), reason: text)
+    }
 
+    /// A broker that lost its state (the in-memory dev broker after a restart) answers every
+    /// produce with UNKNOWN_PRODUCER_ID. librdkafka's idempotent producer then only bumps its
+    /// epoch locally and retries, forever; no error surfaces, messages just time out. Only a new
+    /// producer id helps, which means a new instance.
+    private func checkProducerIdLost(_ client: RDKafkaClient) {
+        guard producerIdLostGeneration.load(ordering: .sequentiallyConsistent) == client.generation else { return }
+        rebuild(
+            client, code: KafkaError.Code(RD_KAFKA_RESP_ERR_UNKNOWN_PRODUCER_ID),
+            reason: "the broker no longer knows this producer id (restarted without its state?)"
+        )
+    }
+
+    /// Replaces the instance: in-flight messages of the old one fail with a retriable error
+    /// (they may or may not have been stored), later sends go to the new one.
+    private func rebuild(_ client: RDKafkaClient, code: KafkaError.Code, reason: String) {
+        logger.error(
+            "Kafka producer instance is unusable; failing its in-flight messages and rebuilding it",
+            metadata: ["kafka.error": "\(code)", "reason": "\(reason)"]
+        )
         let fresh: RDKafkaClient
         do {
             fresh = try makeClient(generation: client.generation + 1)
@@ -365,8 +390,8 @@ final class ProducerCore: Sendable {
         }
 
         let failure = KafkaError(
-            code: KafkaError.Code(err),
-            message: "the Kafka producer hit a fatal error (\(text)) and was rebuilt; the message may or may not have been stored",
+            code: code,
+            message: "the Kafka producer instance failed (\(reason)) and was rebuilt; the message may or may not have been stored",
             isRetriable: true,
             isFatal: true
         )
@@ -384,11 +409,17 @@ final class ProducerCore: Sendable {
         retire(client)
     }
 
-    /// Purges and destroys an instance that is no longer the current one.
+    /// Purges and destroys an instance that is no longer the current one, on its own thread so
+    /// the poll thread goes on serving the new instance.
     private func retire(_ client: RDKafkaClient) {
-        waitForUsers(client)
-        rd_kafka_purge(client.handle.pointer, Int32(RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT | RD_KAFKA_PURGE_F_NON_BLOCKING))
-        client.destroy()
+        DedicatedThread.start(name: "sluice-kafka-producer-retire") { [self] in
+            waitForUsers(client)
+            let rk = client.handle.pointer
+            rd_kafka_purge(rk, Int32(RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT))
+            // Serve the purge reports (their sends were already failed) so destroy finds nothing left.
+            _ = rd_kafka_flush(rk, 2_000)
+            client.destroy()
+        }
     }
 
     /// Flushes (bounded), fails whatever is left, destroys the instance.
@@ -398,7 +429,11 @@ final class ProducerCore: Sendable {
         let rk = client.handle.pointer
         if rd_kafka_flush(rk, Int32(clamping: flushTimeoutMs)) != RD_KAFKA_RESP_ERR_NO_ERROR {
             let left = rd_kafka_outq_len(rk)
-            logger.warning("Kafka producer flush timed out; purging what is left", metadata: ["messages": "\(left)"])
+            // With no flush time (deinit) the senders are gone already; nobody waits for these.
+            logger.log(
+                level: flushTimeoutMs > 0 ? .warning : .debug,
+                "Kafka producer flush timed out; purging what is left", metadata: ["messages": "\(left)"]
+            )
             rd_kafka_purge(rk, Int32(RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT))
             // Serves the purge reports, so their sends fail with _PURGE_* now.
             _ = rd_kafka_flush(rk, 500)

@@ -19,17 +19,27 @@ final class RDKafkaCallbacks: Sendable {
     let logger: Logger
     let onDelivery: DeliveryHandler?
     let onRebalance: RebalanceHandler?
+    /// Called when librdkafka logs that the broker answered UNKNOWN_PRODUCER_ID (its `UNKPID`
+    /// log facility, emitted with `debug=eos`); librdkafka itself raises no error for it.
+    let onProducerIdLost: (@Sendable () -> Void)?
 
-    init(logger: Logger, onDelivery: DeliveryHandler? = nil, onRebalance: RebalanceHandler? = nil) {
+    init(
+        logger: Logger, onDelivery: DeliveryHandler? = nil, onRebalance: RebalanceHandler? = nil,
+        onProducerIdLost: (@Sendable () -> Void)? = nil
+    ) {
         self.logger = logger
         self.onDelivery = onDelivery
         self.onRebalance = onRebalance
+        self.onProducerIdLost = onProducerIdLost
     }
 
     // MARK: - Dispatch from C
 
     /// Forwards a librdkafka log line (syslog levels) to swift-log.
     func log(level: Int32, facility: String, text: String) {
+        if facility == "UNKPID" {
+            onProducerIdLost?()
+        }
         let swiftLevel: Logger.Level =
             switch level {
             case ...2: .critical

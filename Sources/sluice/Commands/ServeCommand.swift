@@ -17,12 +17,10 @@ struct ServeCommand: AsyncParsableCommand {
         let producer = try wiring.producer()
         // Graceful shutdown runs in reverse: ingress stops taking jobs, workers finish theirs,
         // the ledger writes what arrived, and the producer flushes last.
-        let services: [any Service] = [
-            producer,
-            try wiring.ledgerWriter(store: store),
-            try wiring.workerPool(producer: producer),
-            try wiring.ingress(producer: producer, jobs: store),
-        ]
+        let services: [any Service] =
+            [producer]
+            + (try wiring.ledger(store: store))
+            + [try wiring.workerPool(producer: producer), try wiring.ingress(producer: producer, jobs: store)]
         try await runServices(services, logger: wiring.logger)
     }
 }
@@ -66,6 +64,6 @@ struct LedgerCommand: AsyncParsableCommand {
         let wiring = try options.wiring("sluice.ledger")
         try KafkaLibrary.requireSupportedVersion()
         let store = try LedgerStore(path: wiring.configuration.ledger.path)
-        try await runServices([try wiring.ledgerWriter(store: store)], logger: wiring.logger)
+        try await runServices(try wiring.ledger(store: store), logger: wiring.logger)
     }
 }
