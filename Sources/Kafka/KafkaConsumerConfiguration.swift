@@ -24,9 +24,12 @@ public struct KafkaConsumerConfiguration: Sendable {
     public var autoOffsetReset: String = "earliest"
     /// `auto.commit.interval.ms`: how often stored offsets are committed. Default: 1000.
     public var autoCommitIntervalMs: Int = 1_000
-    /// Messages handed out by `messages` and not yet marked done; at this bound every assigned
-    /// partition is paused, and resumed when it drops below 3/4 of it. Messages fetched but not
-    /// yet handed out count too, so memory stays bounded even with a slow reader. Default: 256.
+    /// Messages handed out by `messages` and not yet marked done. At this bound `messages`
+    /// hands out nothing more until one is marked done; fetched messages wait in a buffer of the
+    /// same size, and when that buffer stays full for a second every assigned partition is
+    /// paused (polling goes on, so the member stays in the group) and resumed once half of it
+    /// was taken. The grace second keeps a fast reader from paying a refetch at every
+    /// momentary high-water mark. Default: 256.
     public var maxOutstanding: Int = 256
     /// How long a graceful shutdown waits for handed-out messages to be marked done. Default: 30 000.
     public var drainTimeoutMs: Int = 30_000

@@ -6,9 +6,14 @@ import ServiceLifecycle
 ///
 /// Delivery reports are served by a dedicated poll thread. It starts on the first `send` or on
 /// `run()`, whichever comes first, so sending works with or without `run()`; `run()` adds the
-/// orderly end (flush at graceful shutdown). A fatal librdkafka error (such as a restarted dev
-/// broker that forgot the producer id) fails the messages in flight with a retriable error and
-/// replaces the librdkafka instance, so the same `KafkaProducer` keeps working.
+/// orderly end (flush at graceful shutdown).
+///
+/// A librdkafka instance that became unusable — a fatal error, or a broker that keeps answering
+/// UNKNOWN_PRODUCER_ID because it restarted without its state (the in-memory dev broker) — is
+/// replaced: its messages in flight fail with a retriable error and later sends go to a fresh
+/// instance, so the same `KafkaProducer` keeps working. A send never waits much longer than
+/// `messageTimeoutMs` for its delivery report (librdkafka checks its own timeout only once a
+/// second, so the producer also keeps a deadline of its own).
 public final class KafkaProducer: Service, Sendable {
     // MARK: - Properties
 

@@ -39,7 +39,7 @@ public struct KafkaProducerConfiguration: Sendable {
             ("message.timeout.ms", String(messageTimeoutMs)),
             ("partitioner", partitioner),
             // The producer watches the idempotence debug log for UNKNOWN_PRODUCER_ID (see
-            // ProducerCore.checkProducerIdLost); these lines are rare and go out at debug level.
+            // ProducerCore.checkUnknownProducerID); these lines are rare and go out at debug level.
             ("debug", "eos"),
         ]
         for (name, value) in additionalProperties.sorted(by: { $0.key < $1.key }) {

@@ -14,7 +14,7 @@ struct EndToEndTests {
     @Test("1,000 jobs over HTTP all succeed, each exactly once, with the stub's output", .timeLimit(.minutes(5)))
     func thousandJobs() async throws {
         let d = try Deployment(name: "thousand")
-        try d.applyTopics()
+        try await d.applyTopics()
         try await d.startStub()
         try await d.startSluice("serve", role: "serve")
 
@@ -46,14 +46,14 @@ struct EndToEndTests {
             #expect(events.values.allSatisfy { $0 == 1 }, "\(type) recorded more than once for some job")
         }
         #expect(try ledger.int("SELECT COUNT(*) FROM jobs WHERE status = 'succeeded'") == 1_000)
-        _ = d.processes["serve"]?.terminate()
+        #expect(await d.processes["serve"]?.terminate() == 0, "serve must stop cleanly on SIGTERM")
     }
 
     @Test("two workers share the load; one is SIGKILLed mid-run; every job completes exactly once", .timeLimit(.minutes(5)))
     func workerKilledMidRun() async throws {
         let tenants = (0..<8).map { "tenant\($0)" }
         let d = try Deployment(name: "kill", tenants: tenants, workerConcurrency: 16)
-        try d.applyTopics()
+        try await d.applyTopics()
         try await d.startStub(latencyMs: 40)
         // The ledger creates the database; the separate ingress reads it.
         try await d.startSluice("ledger", role: "ledger")
@@ -99,27 +99,31 @@ struct EndToEndTests {
 
     @Test("broker down: 503 with Retry-After within 5 s; broker back: jobs flow without restarting Sluice", .timeLimit(.minutes(5)))
     func brokerOutage() async throws {
-        let root = try Harness.repoRoot
         let port = Harness.freePort()
-        func broker(_ action: String) throws {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: root + "/scripts/dev-broker")
-            p.arguments = [action, "\(port)"]
-            try p.run()
-            p.waitUntilExit()
-            guard p.terminationStatus == 0 else { throw HarnessError("dev-broker \(action) \(port) failed") }
+        let brokerLogs = try Harness.tempDirectory("outage-broker")
+        let tansu = try Harness.tansu
+        // A broker of this test's own, so that stopping it disturbs no other test.
+        @Sendable func startBroker() async throws -> SluiceProcess {
+            let broker = try SluiceProcess(
+                name: "tansu", executable: tansu,
+                arguments: ["broker", "--listener-url", "tcp://127.0.0.1:\(port)", "--advertised-listener-url", "tcp://127.0.0.1:\(port)"],
+                logPath: "\(brokerLogs)/tansu-\(UUID().uuidString.prefix(4)).log"
+            )
+            try await waitUntil("the broker listens", timeout: .seconds(20)) { Harness.isListening(port: port) }
+            return broker
         }
-        try broker("start")
-        defer { try? broker("stop") }
+        var broker = try await startBroker()
+        defer { broker.kill() }
 
         let d = try Deployment(name: "outage", bootstrap: "127.0.0.1:\(port)")
-        try d.applyTopics()
+        try await d.applyTopics()
         try await d.startStub()
         try await d.startSluice("serve", role: "serve")
         let before = try await d.submitAll((0..<20).map { (tenant: "acme", text: Self.prompt($0, tenant: "acme")) })
         _ = try await d.awaitTerminal(before, timeout: .seconds(60))
 
-        try broker("stop")
+        broker.kill()
+        _ = await broker.exitStatus()
         let body = #"{"model":"demo","messages":[{"role":"user","content":"Is anyone there? Hello."}]}"#
         for _ in 0..<3 {
             let started = ContinuousClock.now
@@ -133,8 +137,8 @@ struct EndToEndTests {
         }
 
         // The dev broker keeps nothing: a new one, topics applied again, same address.
-        try broker("start")
-        try d.applyTopics()
+        broker = try await startBroker()
+        try await d.applyTopics()
         var after: [String: String] = [:]
         try await waitUntil("ingress accepts again", timeout: .seconds(60), interval: .milliseconds(500)) {
             (try await d.submit(body: body)).status == 202

@@ -18,6 +18,8 @@ struct Harness {
     static var binary: String { get throws { try required("SLUICE_BIN") } }
     static var bootstrap: String { get throws { try required("SLUICE_TEST_BOOTSTRAP") } }
     static var repoRoot: String { get throws { try required("SLUICE_REPO_ROOT") } }
+    /// The Tansu dev broker binary, for tests that stop and restart a broker of their own.
+    static var tansu: String { get throws { try required("SLUICE_TANSU") } }
 
     /// A free loopback TCP port (bound and released; the race is acceptable on a test machine).
     static func freePort() -> Int {
@@ -121,13 +123,13 @@ final class Deployment: @unchecked Sendable {
         return process
     }
 
-    func applyTopics() throws {
+    func applyTopics() async throws {
         let root = try Harness.repoRoot
         let process = try SluiceProcess(
             name: "topics", arguments: ["topics", "apply", "--config", configPath, "--dir", root + "/topics"],
             logPath: "\(dir)/topics-\(UUID().uuidString.prefix(4)).log", environment: ["SLUICE_KAFKA_BOOTSTRAP_SERVERS": bootstrap]
         )
-        let status = process.waitForExit()
+        let status = await process.exitStatus()
         guard status == 0 else { throw HarnessError("topics apply failed (\(status)): \(process.logTail())") }
     }
 
@@ -236,3 +238,18 @@ func waitUntil(_ what: String, timeout: Duration, interval: Duration = .millisec
     throw HarnessError("timed out after \(timeout) waiting until \(what)")
 }
 
+
+extension Harness {
+    /// Whether something accepts TCP connections on this loopback port.
+    static func isListening(port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = in_port_t(UInt16(port).bigEndian)
+        return withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        } == 0
+    }
+}

@@ -1,6 +1,6 @@
 import Foundation
 
-/// One running `sluice` process with its output in a log file.
+/// One running process (`sluice`, or the dev broker) with its output in a log file.
 final class SluiceProcess: @unchecked Sendable {
     // @unchecked: Foundation.Process is thread-safe for the calls used here (pid, isRunning,
     // waitUntilExit); the rest is immutable.
@@ -8,10 +8,11 @@ final class SluiceProcess: @unchecked Sendable {
     let logPath: String
     private let process = Process()
 
-    init(name: String, arguments: [String], logPath: String, environment: [String: String] = [:]) throws {
+    /// - Parameter executable: default: the `sluice` binary under test.
+    init(name: String, executable: String? = nil, arguments: [String], logPath: String, environment: [String: String] = [:]) throws {
         self.name = name
         self.logPath = logPath
-        process.executableURL = URL(fileURLWithPath: try Harness.binary)
+        process.executableURL = URL(fileURLWithPath: try executable ?? Harness.binary)
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)
@@ -31,14 +32,17 @@ final class SluiceProcess: @unchecked Sendable {
     }
 
     /// SIGTERM and wait, as an operator's `systemctl stop` would.
-    func terminate() -> Int32 {
+    @discardableResult
+    func terminate() async -> Int32 {
         if process.isRunning { process.terminate() }
-        return waitForExit()
+        return await exitStatus()
     }
 
-    @discardableResult
-    func waitForExit() -> Int32 {
-        process.waitUntilExit()
+    /// Waits without blocking a thread of the cooperative pool (tests share two cores).
+    func exitStatus() async -> Int32 {
+        while process.isRunning {
+            try? await Task.sleep(for: .milliseconds(50))
+        }
         return process.terminationStatus
     }
 

@@ -54,6 +54,16 @@ enum KafkaTestSupport {
         ProcessInfo.processInfo.environment["SLUICE_KAFKA_DEBUG"].map { ["debug": $0] } ?? [:]
     }
 
+    /// Waits (polling every 50 ms) until `condition` holds; false if it never did in time.
+    static func eventually(within timeout: Duration, _ condition: () -> Bool) async -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if condition() { return true }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        return condition()
+    }
+
     // MARK: - Collecting
 
     /// Reads up to `count` messages, giving up at the deadline; returns what it got.

@@ -3,13 +3,19 @@ import Testing
 
 #if canImport(Glibc)
 import Glibc
+
+private let streamSocket = Int32(SOCK_STREAM.rawValue)
+private func sendSignal(_ pid: pid_t, _ signal: Int32) { _ = Glibc.kill(pid, signal) }
+#elseif canImport(Darwin)
+import Darwin
+
+private let streamSocket = SOCK_STREAM
+private func sendSignal(_ pid: pid_t, _ signal: Int32) { _ = Darwin.kill(pid, signal) }
 #endif
 
 /// A private dev broker (Tansu, in memory) for tests that must kill and restart it, which the
 /// shared broker of `make test` cannot be used for.
-final class TansuBroker: @unchecked Sendable {
-    // @unchecked Sendable: only used from one test at a time; `process` is touched by start/kill.
-
+final class TansuBroker {
     let port: Int
     private var process: Process?
     private let binary: String
@@ -38,10 +44,17 @@ final class TansuBroker: @unchecked Sendable {
     /// Starts the broker and waits until it accepts connections.
     func start() throws {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = [
-            "broker", "--listener-url", "tcp://127.0.0.1:\(port)", "--advertised-listener-url", "tcp://127.0.0.1:\(port)",
+        let arguments = [
+            binary, "broker", "--listener-url", "tcp://127.0.0.1:\(port)", "--advertised-listener-url", "tcp://127.0.0.1:\(port)",
         ]
+        // Under coreutils' timeout: if the test process dies, the broker still goes away.
+        if FileManager.default.isExecutableFile(atPath: Self.timeoutPath) {
+            process.executableURL = URL(fileURLWithPath: Self.timeoutPath)
+            process.arguments = ["-s", "KILL", "\(Self.lifetimeSeconds)"] + arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: binary)
+            process.arguments = Array(arguments.dropFirst())
+        }
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
@@ -54,13 +67,18 @@ final class TansuBroker: @unchecked Sendable {
         throw BrokerDidNotStart()
     }
 
-    /// SIGKILL, like a crash: the in-memory broker loses every topic, offset and producer id.
+    /// Stops the broker (SIGTERM, which timeout passes on); being in memory, it loses every
+    /// topic, offset and producer id, as in a crash.
     func kill() {
         guard let process, process.isRunning else { return }
-        Glibc.kill(process.processIdentifier, SIGKILL)
+        sendSignal(process.processIdentifier, SIGTERM)
         process.waitUntilExit()
         self.process = nil
     }
+
+    private static let timeoutPath = "/usr/bin/timeout"
+    /// Longer than any test using it (their limit is a minute).
+    private static let lifetimeSeconds = 120
 
     struct BrokerDidNotStart: Error {}
 
@@ -89,7 +107,7 @@ final class TansuBroker: @unchecked Sendable {
     }
 
     private static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let fd = socket(AF_INET, streamSocket, 0)
         defer { close(fd) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -107,7 +125,7 @@ final class TansuBroker: @unchecked Sendable {
     }
 
     private static func canConnect(port: Int) -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let fd = socket(AF_INET, streamSocket, 0)
         defer { close(fd) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)

@@ -38,6 +38,20 @@ struct LedgerStoreTests {
         #expect(counts.auditEvents == 3)
     }
 
+    @Test("a job whose final event arrives before its result shows running until the result is in")
+    func finalEventBeforeResult() async throws {
+        let ledger = try TemporaryLedger()
+        let id = UUIDv7.generate()
+        try ledger.store.apply([Fixture.accepted(id), Fixture.event(.started, id, atMs: 1_900), Fixture.event(.succeeded, id, atMs: 3_000)])
+        let pending = try #require(try await ledger.store.job(id: id, tenant: Fixture.tenant))
+        #expect(pending.status == .running)
+        #expect(pending.completedAtMs == nil)
+        try ledger.store.apply([Fixture.succeeded(id)])
+        let done = try #require(try await ledger.store.job(id: id, tenant: Fixture.tenant))
+        #expect(done.status == .succeeded)
+        #expect(done.result == Fixture.response)
+    }
+
     @Test("a failed result carries its error")
     func failedResult() async throws {
         let ledger = try TemporaryLedger()

@@ -84,8 +84,35 @@ final class ProducerCore: Sendable {
     let logger: Logger
     private let state = Mutex(State())
     private let stopped = CompletionLatch()
-    /// The generation of an instance that saw the broker answer UNKNOWN_PRODUCER_ID (0: none).
-    private let producerIdLostGeneration = Atomic<UInt64>(0)
+    /// When the current instance last saw the broker answer UNKNOWN_PRODUCER_ID.
+    private let unknownProducerIDs = Mutex(UnknownProducerIDEvents())
+
+    /// Recent UNKNOWN_PRODUCER_ID answers of one instance.
+    private struct UnknownProducerIDEvents {
+        var generation: UInt64 = 0
+        var times: [ContinuousClock.Instant] = []
+
+        /// A real Kafka broker that expired an idle producer's state answers this once and then
+        /// accepts the bumped epoch; a broker that lost its state answers it on every retry.
+        static let threshold = 3
+        static let window: Duration = .seconds(10)
+
+        mutating func record(generation: UInt64) {
+            if generation != self.generation {
+                self.generation = generation
+                times = []
+            }
+            times.append(.now)
+            if times.count > Self.threshold {
+                times.removeFirst(times.count - Self.threshold)
+            }
+        }
+
+        func isPersistent(generation: UInt64) -> Bool {
+            guard generation == self.generation, times.count >= Self.threshold, let first = times.first else { return false }
+            return ContinuousClock.now - first <= Self.window
+        }
+    }
 
     // MARK: - Life cycle
 
@@ -102,8 +129,8 @@ final class ProducerCore: Sendable {
             onDelivery: { [weak self] id, result in
                 self?.delivered(messageID: id, result: result)
             },
-            onProducerIdLost: { [weak self] in
-                self?.producerIdLostGeneration.store(generation, ordering: .sequentiallyConsistent)
+            onUnknownProducerID: { [weak self] in
+                self?.unknownProducerIDs.withLock { $0.record(generation: generation) }
             }
         )
         return try RDKafkaClient.make(
@@ -305,8 +332,8 @@ final class ProducerCore: Sendable {
             }
             rd_kafka_poll(client.handle.pointer, 100)
             expireOverdueDeliveries()
-            checkFatalError(client)
-            checkProducerIdLost(client)
+            // At most one rebuild per round: `client` is retired by it.
+            _ = checkFatalError(client) || checkUnknownProducerID(client)
         }
         stopped.signal()
     }
@@ -353,21 +380,24 @@ final class ProducerCore: Sendable {
 
     /// After `rd_kafka_fatal_error` the instance refuses every produce. Fail what it holds with
     /// a retriable error and carry on with a fresh instance.
-    private func checkFatalError(_ client: RDKafkaClient) {
+    /// - Returns: whether the instance was replaced.
+    private func checkFatalError(_ client: RDKafkaClient) -> Bool {
         var reason = [CChar](repeating: 0, count: 512)
         let err = rd_kafka_fatal_error(client.handle.pointer, &reason, reason.count)
-        guard err != RD_KAFKA_RESP_ERR_NO_ERROR else { return }
+        guard err != RD_KAFKA_RESP_ERR_NO_ERROR else { return false }
         let text = String(decoding: reason.prefix { $0 != 0 }.map(UInt8.init(bitPattern:)), as: UTF8.self)
-        rebuild(client, code: KafkaError.Code(err), reason: text)
+        return rebuild(client, code: KafkaError.Code(err), reason: text)
     }
 
     /// A broker that lost its state (the in-memory dev broker after a restart) answers every
     /// produce with UNKNOWN_PRODUCER_ID. librdkafka's idempotent producer then only bumps its
     /// epoch locally and retries, forever; no error surfaces, messages just time out. Only a new
     /// producer id helps, which means a new instance.
-    private func checkProducerIdLost(_ client: RDKafkaClient) {
-        guard producerIdLostGeneration.load(ordering: .sequentiallyConsistent) == client.generation else { return }
-        rebuild(
+    ///
+    /// - Returns: whether the instance was replaced.
+    private func checkUnknownProducerID(_ client: RDKafkaClient) -> Bool {
+        guard unknownProducerIDs.withLock({ $0.isPersistent(generation: client.generation) }) else { return false }
+        return rebuild(
             client, code: KafkaError.Code(RD_KAFKA_RESP_ERR_UNKNOWN_PRODUCER_ID),
             reason: "the broker no longer knows this producer id (restarted without its state?)"
         )
@@ -375,7 +405,9 @@ final class ProducerCore: Sendable {
 
     /// Replaces the instance: in-flight messages of the old one fail with a retriable error
     /// (they may or may not have been stored), later sends go to the new one.
-    private func rebuild(_ client: RDKafkaClient, code: KafkaError.Code, reason: String) {
+    ///
+    /// - Returns: whether the instance was replaced (false if a fresh one could not be made).
+    private func rebuild(_ client: RDKafkaClient, code: KafkaError.Code, reason: String) -> Bool {
         logger.error(
             "Kafka producer instance is unusable; failing its in-flight messages and rebuilding it",
             metadata: ["kafka.error": "\(code)", "reason": "\(reason)"]
@@ -386,7 +418,7 @@ final class ProducerCore: Sendable {
         } catch {
             logger.error("Rebuilding the Kafka producer failed; retrying", metadata: ["error": "\(error)"])
             Thread.sleep(forTimeInterval: 1)
-            return
+            return false
         }
 
         let failure = KafkaError(
@@ -407,6 +439,7 @@ final class ProducerCore: Sendable {
             continuation.resume(with: result)
         }
         retire(client)
+        return true
     }
 
     /// Purges and destroys an instance that is no longer the current one, on its own thread so

@@ -21,16 +21,16 @@ final class RDKafkaCallbacks: Sendable {
     let onRebalance: RebalanceHandler?
     /// Called when librdkafka logs that the broker answered UNKNOWN_PRODUCER_ID (its `UNKPID`
     /// log facility, emitted with `debug=eos`); librdkafka itself raises no error for it.
-    let onProducerIdLost: (@Sendable () -> Void)?
+    let onUnknownProducerID: (@Sendable () -> Void)?
 
     init(
         logger: Logger, onDelivery: DeliveryHandler? = nil, onRebalance: RebalanceHandler? = nil,
-        onProducerIdLost: (@Sendable () -> Void)? = nil
+        onUnknownProducerID: (@Sendable () -> Void)? = nil
     ) {
         self.logger = logger
         self.onDelivery = onDelivery
         self.onRebalance = onRebalance
-        self.onProducerIdLost = onProducerIdLost
+        self.onUnknownProducerID = onUnknownProducerID
     }
 
     // MARK: - Dispatch from C
@@ -38,7 +38,7 @@ final class RDKafkaCallbacks: Sendable {
     /// Forwards a librdkafka log line (syslog levels) to swift-log.
     func log(level: Int32, facility: String, text: String) {
         if facility == "UNKPID" {
-            onProducerIdLost?()
+            onUnknownProducerID?()
         }
         let swiftLevel: Logger.Level =
             switch level {
