@@ -19,6 +19,7 @@ final class TansuBroker {
     let port: Int
     private var process: Process?
     private let binary: String
+    private let usesTimeout = FileManager.default.isExecutableFile(atPath: TansuBroker.timeoutPath)
 
     var bootstrapServers: String { "127.0.0.1:\(port)" }
 
@@ -48,7 +49,7 @@ final class TansuBroker {
             binary, "broker", "--listener-url", "tcp://127.0.0.1:\(port)", "--advertised-listener-url", "tcp://127.0.0.1:\(port)",
         ]
         // Under coreutils' timeout: if the test process dies, the broker still goes away.
-        if FileManager.default.isExecutableFile(atPath: Self.timeoutPath) {
+        if usesTimeout {
             process.executableURL = URL(fileURLWithPath: Self.timeoutPath)
             process.arguments = ["-s", "KILL", "\(Self.lifetimeSeconds)"] + arguments
         } else {
@@ -67,17 +68,27 @@ final class TansuBroker {
         throw BrokerDidNotStart()
     }
 
-    /// Stops the broker (SIGTERM, which timeout passes on); being in memory, it loses every
-    /// topic, offset and producer id, as in a crash.
+    /// SIGKILL, like a crash: the in-memory broker loses every topic, offset and producer id.
+    ///
+    /// SIGKILL because the test process may block other signals in the threads it spawns from
+    /// (a SIGTERM then never arrives); sent to the process group, which timeout leads, so the
+    /// broker under it dies too.
     func kill() {
         guard let process, process.isRunning else { return }
-        sendSignal(process.processIdentifier, SIGTERM)
+        let pid = process.processIdentifier
+        sendSignal(usesTimeout ? -pid : pid, SIGKILL)
         process.waitUntilExit()
         self.process = nil
+        // The broker itself may outlive timeout by a moment; wait until its port is free.
+        let deadline = Date().addingTimeInterval(5)
+        while Self.canConnect(port: port), Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.02)
+        }
     }
 
     private static let timeoutPath = "/usr/bin/timeout"
-    /// Longer than any test using it (their limit is a minute).
+    /// Longer than any test using it (their limit is a minute); coreutils' timeout leads its
+    /// own process group, which `kill()` relies on.
     private static let lifetimeSeconds = 120
 
     struct BrokerDidNotStart: Error {}

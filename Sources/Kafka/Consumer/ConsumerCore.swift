@@ -123,9 +123,6 @@ final class ConsumerCore: Sendable {
     /// Bounds each synchronous commit: with the broker gone librdkafka would wait for a
     /// coordinator for a long time, and shutdown must not hang on it.
     static let commitTimeoutMs: Int32 = 5_000
-    /// Bounds leaving the group at shutdown (librdkafka's own bound is `session.timeout.ms`,
-    /// 45 s by default, longer than a typical termination grace period).
-    static let closeTimeout: Duration = .seconds(10)
     /// How long a full buffer may wait for the reader before the partitions are paused. While
     /// it waits the poll thread does not poll (messages stay in librdkafka's own bounded
     /// prefetch queue). Pausing at once would throw that queue away and refetch it on resume:
@@ -573,22 +570,16 @@ final class ConsumerCore: Sendable {
         closed.signal()
     }
 
-    /// `rd_kafka_consumer_close` with a bound: the asynchronous variant, serving its queue (the
-    /// final revoke runs our rebalance callback there) until closed or `closeTimeout`.
+    /// `rd_kafka_consumer_close`: runs the final revoke through our rebalance callback and
+    /// leaves the group. librdkafka bounds it by roughly `session.timeout.ms`.
+    ///
+    /// Not the queue-based variant: serving that queue with callbacks aborts librdkafka
+    /// (`rd_kafka_q_serve: assert: res != RD_KAFKA_OP_RES_PASS`) when a fetched message is
+    /// forwarded there during the close, which the synchronous call handles itself.
     private func leaveGroup(_ rk: OpaquePointer) {
-        guard let queue = rd_kafka_queue_new(rk) else { return }
-        defer { rd_kafka_queue_destroy(queue) }
-        if let error = rd_kafka_consumer_close_queue(rk, queue) {
-            logger.warning("Kafka consumer close failed", metadata: ["error": "\(KafkaError(consuming: error, context: ""))"])
-            return
-        }
-        let deadline = ContinuousClock.now + Self.closeTimeout
-        while rd_kafka_consumer_closed(rk) == 0 {
-            guard ContinuousClock.now < deadline else {
-                logger.warning("Kafka consumer did not leave its group in time; the broker will time the member out")
-                return
-            }
-            _ = rd_kafka_queue_poll_callback(queue, Self.pollTimeoutMs)
+        let error = rd_kafka_consumer_close(rk)
+        if error != RD_KAFKA_RESP_ERR_NO_ERROR {
+            logger.warning("Kafka consumer close failed", metadata: ["error": "\(KafkaError(error, context: "leaving the group"))"])
         }
     }
 
