@@ -17,9 +17,9 @@ build:
 build-release:
 	swift build -c release
 
-# Needs `make run` in another terminal.
-bench:
-	"$$(swift build -c release --show-bin-path)/sluice" bench --jobs 10000 --concurrency 64
+# Starts its own broker, stub provider and Sluice; see BENCHMARKS.md.
+bench: setup
+	scripts/bench
 
 clean:
 	rm -rf .build .run
