@@ -35,23 +35,25 @@ struct BenchAPI: Sendable {
     }
 
     func submit(index: Int) async -> Submission {
-        let body = SubmitBody(
-            model: configuration.model,
-            messages: [.init(role: "user", content: BenchPrompt.text(index: index, runTag: runTag, bytes: configuration.promptBytes))],
-            priority: configuration.priority)
+        var body = JSONObjectWriter()
+        body.set("model", configuration.model)
+        body.set("messages", JSONValue.array([
+            ["role": "user", "content": .string(BenchPrompt.text(index: index, runTag: runTag, bytes: configuration.promptBytes))]
+        ]))
+        body.set("priority", configuration.priority)
         let request = HTTPClientRequest(
             method: "POST", url: baseURL + "/v1/jobs",
             headers: [HTTPHeader("Authorization", "Bearer \(configuration.apiKey)"), HTTPHeader("Content-Type", "application/json")],
-            body: (try? Wire.encode(body)) ?? [],
+            body: body.json.serialized(),
             timeoutMs: Self.requestTimeoutMs)
         let started = ContinuousClock.now
         do {
             let response = try await client.execute(request)
             let latency = Bench.seconds(ContinuousClock.now - started) * 1000
-            guard response.status == 202, let answer = try? Wire.decode(SubmitAnswer.self, from: response.body) else {
+            guard response.status == 202, let id = (try? JSONValue.parse(response.body))?["id"]?.stringValue else {
                 return Submission(id: nil, latencyMs: latency, error: "HTTP \(response.status): \(response.bodyText.prefix(300))")
             }
-            return Submission(id: answer.id, latencyMs: latency, error: nil)
+            return Submission(id: id, latencyMs: latency, error: nil)
         } catch {
             return Submission(id: nil, latencyMs: Bench.seconds(ContinuousClock.now - started) * 1000, error: "\(error)")
         }
@@ -73,39 +75,12 @@ struct BenchAPI: Sendable {
             url: baseURL + "/v1/jobs/" + id, headers: [HTTPHeader("Authorization", "Bearer \(configuration.apiKey)")],
             timeoutMs: Self.requestTimeoutMs)
         guard let response = try? await client.execute(request), response.status == 200,
-            let view = try? Wire.decode(JobAnswer.self, from: response.body)
+            let view = try? JSONValue.parse(response.body), let status = view["status"]?.stringValue
         else { return nil }
         var endToEnd: Double?
-        if let created = view.createdAtMs, let completed = view.completedAtMs { endToEnd = Double(completed - created) }
-        return JobPoll(status: view.status, endToEndMs: endToEnd, seenAt: ContinuousClock.now)
-    }
-}
-
-// MARK: - Wire types
-
-extension BenchAPI {
-    private struct SubmitBody: Encodable {
-        struct Message: Encodable {
-            var role: String
-            var content: String
+        if let created = view["created_at_ms"]?.intValue, let completed = view["completed_at_ms"]?.intValue {
+            endToEnd = Double(completed - created)
         }
-
-        var model: String
-        var messages: [Message]
-        var priority: String?
-    }
-
-    private struct SubmitAnswer: Decodable {
-        var id: String
-    }
-
-    private struct JobAnswer: Decodable {
-        var status: String
-        var createdAtMs: Int64?
-        var completedAtMs: Int64?
-
-        enum CodingKeys: String, CodingKey {
-            case status, createdAtMs = "created_at_ms", completedAtMs = "completed_at_ms"
-        }
+        return JobPoll(status: status, endToEndMs: endToEnd, seenAt: ContinuousClock.now)
     }
 }

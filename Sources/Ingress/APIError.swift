@@ -1,4 +1,3 @@
-import Foundation
 import Hummingbird
 import SluiceCore
 
@@ -32,18 +31,13 @@ public struct APIError: Error, HTTPResponseError, Sendable, Equatable {
         var headers = HTTPFields()
         headers[.contentType] = "application/json"
         if let retryAfterSeconds { headers[.retryAfter] = String(retryAfterSeconds) }
-        let body = try JSONEncoder().encode(Envelope(error: .init(type: type, code: code, message: message, param: param)))
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
-    }
-
-    private struct Envelope: Encodable {
-        struct Body: Encodable {
-            var type: String
-            var code: String
-            var message: String
-            var param: String?
-        }
-        var error: Body
+        var body = JSONObjectWriter()
+        body.set("type", type)
+        body.set("code", code)
+        body.set("message", message)
+        body.set("param", param)
+        let bytes = JSONValue.object(["error": body.json]).serialized()
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 }
 

@@ -147,12 +147,10 @@ public struct IngressService: Service {
         return json(.accepted, view, headers: headers)
     }
 
-    static func json(_ status: HTTPResponse.Status, _ value: some Encodable, headers: HTTPFields = [:]) -> Response {
+    static func json(_ status: HTTPResponse.Status, _ value: some JSONRepresentable, headers: HTTPFields = [:]) -> Response {
         var headers = headers
         headers[.contentType] = "application/json"
-        // Encoding our own value types cannot fail; an empty object is a safe floor if it ever did.
-        let body = (try? JSONEncoder().encode(value)) ?? Data("{}".utf8)
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: value.json.serialized())))
     }
 
     /// Keeps a well-formed W3C `traceparent`, or starts a new trace.

@@ -28,14 +28,14 @@ public struct JobEnqueuer: Sendable {
             actor: actor, detail: .object(detail)
         )
         try await producer.send([
-            try Self.record(topic: topics.jobs(job.priority), schema: JobEnvelope.schema, job: job, value: job),
-            try Self.record(topic: topics.audit, schema: AuditEvent.schema, job: job, value: accepted),
+            Self.record(topic: topics.jobs(job.priority), schema: JobEnvelope.schema, job: job, value: job),
+            Self.record(topic: topics.audit, schema: AuditEvent.schema, job: job, value: accepted),
         ])
     }
 
-    static func record(topic: String, schema: String, job: JobEnvelope, value: some Encodable) throws -> KafkaProducerMessage {
+    static func record(topic: String, schema: String, job: JobEnvelope, value: some JSONRepresentable) -> KafkaProducerMessage {
         KafkaProducerMessage(
-            topic: topic, key: Array(job.tenant.utf8), value: try Wire.encode(value),
+            topic: topic, key: Array(job.tenant.utf8), value: Wire.encode(value),
             headers: RecordHeader.pairs(schema: schema, job: job).map { KafkaHeader(key: $0.0, value: $0.1) }
         )
     }

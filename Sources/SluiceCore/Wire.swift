@@ -1,15 +1,16 @@
 import Foundation
 
-/// The one JSON encoder and decoder setup for every envelope Sluice writes or reads.
-///
-/// Kept in one place so that every producer writes the same bytes for the same value.
+/// How every envelope is written to and read from Kafka: compact JSON with sorted keys, so
+/// that every producer writes the same bytes for the same value.
 public enum Wire {
-    public static func encode<T: Encodable>(_ value: T) throws -> [UInt8] {
-        Array(try JSONEncoder().encode(value))
+    public static func encode(_ value: some JSONRepresentable) -> [UInt8] {
+        value.json.serialized()
     }
 
-    public static func decode<T: Decodable>(_ type: T.Type, from bytes: some Collection<UInt8>) throws -> T {
-        try JSONDecoder().decode(type, from: Data(bytes))
+    /// - Throws: `JSONParseError` for text that is not JSON, `JSONShapeError` for JSON that is
+    ///   not a `T`.
+    public static func decode<T: JSONRepresentable>(_ type: T.Type, from bytes: some Collection<UInt8>) throws -> T {
+        try T(json: try JSONValue.parse(bytes))
     }
 
     /// Milliseconds since the Unix epoch, the timestamp unit of every envelope.

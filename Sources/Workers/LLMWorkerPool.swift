@@ -82,7 +82,7 @@ public struct LLMWorkerPool: Service {
         let startedAt = Wire.nowMs()
         let route = router.route(for: job.model)
         while true {
-            guard await publish([try? record(audit(.started, job, attempt: attempt, detail: ["route": .string(route?.label ?? "none")]))]) else {
+            guard await publish([record(audit(.started, job, attempt: attempt, detail: ["route": .string(route?.label ?? "none")]))]) else {
                 return
             }
             outcome = await call(job, route: route)
@@ -90,7 +90,7 @@ public struct LLMWorkerPool: Service {
             let delayMs = retryAfterMs ?? min(60_000, configuration.retryBaseDelayMs << min(attempt - job.attempt, 16))
             logger.info("retrying job", metadata: ["job_id": "\(job.id)", "attempt": "\(attempt)", "delay_ms": "\(delayMs)", "error": "\(error.message)"])
             let detail: [String: JSONValue] = ["error": .string(error.message), "code": .string(error.code ?? ""), "delay_ms": .int(Int64(delayMs))]
-            guard await publish([try? record(audit(.retrying, job, attempt: attempt, detail: detail))]) else { return }
+            guard await publish([record(audit(.retrying, job, attempt: attempt, detail: detail))]) else { return }
             do {
                 try await Task.sleep(for: .milliseconds(delayMs))
             } catch {
@@ -119,8 +119,8 @@ public struct LLMWorkerPool: Service {
         let final = audit(result.status == .succeeded ? .succeeded : .failed, job, attempt: attempt, detail: detail)
         guard
             await publish([
-                try? record(topic: topics.results, key: job.id, schema: ResultEnvelope.schema, job: job, value: result),
-                try? record(final),
+                record(topic: topics.results, key: job.id, schema: ResultEnvelope.schema, job: job, value: result),
+                record(final),
             ])
         else { return }
         consumer.markDone(message)
@@ -134,7 +134,7 @@ public struct LLMWorkerPool: Service {
             return .permanent(JobError(type: "invalid_request_error", code: "model_not_found", message: "No route for model '\(job.model)' on this worker."))
         }
         do {
-            let response = try await http.execute(try adapter.request(for: job, route: route))
+            let response = try await http.execute(adapter.request(for: job, route: route))
             return adapter.interpret(response)
         } catch {
             return adapter.interpret(error)
@@ -147,9 +147,9 @@ public struct LLMWorkerPool: Service {
         AuditEvent(type: type, tenant: job.tenant, jobID: job.id, attempt: attempt, atMs: Wire.nowMs(), actor: instance, detail: .object(detail))
     }
 
-    private func record(_ event: AuditEvent) throws -> KafkaProducerMessage {
+    private func record(_ event: AuditEvent) -> KafkaProducerMessage {
         KafkaProducerMessage(
-            topic: topics.audit, key: Array(event.tenant.utf8), value: try Wire.encode(event),
+            topic: topics.audit, key: Array(event.tenant.utf8), value: Wire.encode(event),
             headers: [
                 KafkaHeader(key: RecordHeader.schema, value: AuditEvent.schema),
                 KafkaHeader(key: RecordHeader.tenant, value: event.tenant),
@@ -158,9 +158,9 @@ public struct LLMWorkerPool: Service {
         )
     }
 
-    private func record(topic: String, key: String, schema: String, job: JobEnvelope, value: some Encodable) throws -> KafkaProducerMessage {
+    private func record(topic: String, key: String, schema: String, job: JobEnvelope, value: some JSONRepresentable) -> KafkaProducerMessage {
         KafkaProducerMessage(
-            topic: topic, key: Array(key.utf8), value: try Wire.encode(value),
+            topic: topic, key: Array(key.utf8), value: Wire.encode(value),
             headers: RecordHeader.pairs(schema: schema, job: job).map { KafkaHeader(key: $0.0, value: $0.1) }
         )
     }
@@ -168,8 +168,7 @@ public struct LLMWorkerPool: Service {
     /// Sends until Kafka acknowledges: a broker outage delays the job, it never loses it.
     /// - Returns: false only when the task was cancelled first (the job stays unfinished and
     ///   will be redelivered).
-    private func publish(_ messages: [KafkaProducerMessage?]) async -> Bool {
-        let messages = messages.compactMap { $0 }
+    private func publish(_ messages: [KafkaProducerMessage]) async -> Bool {
         var delayMs = 200
         while !Task.isCancelled {
             do {

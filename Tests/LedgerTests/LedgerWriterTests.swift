@@ -103,11 +103,11 @@ struct LedgerWriterTests {
         switch record {
         case .audit(let event):
             KafkaProducerMessage(
-                topic: topics.audit, key: Array(event.tenant.utf8), value: try Wire.encode(event),
+                topic: topics.audit, key: Array(event.tenant.utf8), value: Wire.encode(event),
                 headers: [KafkaHeader(key: RecordHeader.schema, value: AuditEvent.schema)])
         case .result(let result):
             KafkaProducerMessage(
-                topic: topics.results, key: Array(result.jobID.utf8), value: try Wire.encode(result),
+                topic: topics.results, key: Array(result.jobID.utf8), value: Wire.encode(result),
                 headers: [KafkaHeader(key: RecordHeader.schema, value: ResultEnvelope.schema)])
         }
     }

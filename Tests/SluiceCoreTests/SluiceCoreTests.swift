@@ -54,8 +54,76 @@ struct SluiceCoreTests {
             request: ["messages": [["role": "user", "content": "hi"]], "temperature": .double(0.2), "x_vendor": ["a": 1]],
             createdAtMs: 1
         )
-        let back = try Wire.decode(JobEnvelope.self, from: try Wire.encode(job))
+        let back = try Wire.decode(JobEnvelope.self, from: Wire.encode(job))
         #expect(back == job)
         #expect(back.request["x_vendor"]?["a"]?.intValue == 1)
+    }
+}
+
+@Suite("JSON reader and writer")
+struct JSONValueParsingTests {
+    @Test("parses every JSON type and writes it back with sorted keys")
+    func roundTrip() throws {
+        let text = #"{"b":[1,-2,3.5,1e3,true,false,null],"a":{"s":"x\"y\\z\n\u00e9\ud83d\ude00/"},"big":12345678901234}"#
+        let value = try JSONValue.parse(Array(text.utf8))
+        #expect(value["b"]?.arrayValue?.count == 7)
+        #expect(value["b"]?.arrayValue?[2] == .double(3.5))
+        #expect(value["b"]?.arrayValue?[3] == .double(1000))
+        #expect(value["a"]?["s"]?.stringValue == "x\"y\\z\né😀/")
+        #expect(value["big"]?.intValue == 12_345_678_901_234)
+        let written = String(decoding: value.serialized(), as: UTF8.self)
+        #expect(written.hasPrefix(#"{"a":{"s":"x\"y\\z\né😀/"},"b":[1,-2,3.5,1000,true,false,null],"#))
+        #expect(try JSONValue.parse(value.serialized()) == value)
+        // Foundation reads what we write.
+        let foundation = try JSONDecoder().decode(JSONValue.self, from: Data(value.serialized()))
+        #expect(foundation["a"] == value["a"])
+    }
+
+    @Test("rejects malformed input with the offset of the problem", arguments: [
+        ("", 0), ("{", 1), ("[1,]", 3), (#"{"a" 1}"#, 5), ("nul", 0), ("01", 1), (#""abc"#, 4), ("1 2", 2),
+        (#""\x""#, 3), (#"{"a":1,}"#, 7), ("-", 1), ("1.", 2),
+    ])
+    func malformed(_ text: String, _ offset: Int) {
+        #expect(throws: JSONParseError.self) { try JSONValue.parse(Array(text.utf8)) }
+        do {
+            _ = try JSONValue.parse(Array(text.utf8))
+        } catch {
+            #expect(error.offset == offset, "\(text): \(error)")
+        }
+    }
+
+    @Test("refuses nesting deeper than the limit instead of overflowing the stack")
+    func depth() {
+        let deep = String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)
+        #expect(throws: JSONParseError.self) { try JSONValue.parse(Array(deep.utf8)) }
+        let ok = String(repeating: "[", count: 200) + String(repeating: "]", count: 200)
+        #expect((try? JSONValue.parse(Array(ok.utf8))) != nil)
+    }
+
+    @Test("envelopes name the field that is wrong")
+    func shapeErrors() throws {
+        let bad = #"{"id":"x","tenant":"t","model":"m","priority":"p9","request":{},"created_at_ms":1}"#
+        #expect(throws: JSONShapeError(path: "job.priority", reason: "unknown priority 'p9'")) {
+            try Wire.decode(JobEnvelope.self, from: Array(bad.utf8))
+        }
+        let missing = #"{"id":"x","tenant":"t","model":"m","priority":"p1","created_at_ms":1}"#
+        #expect(throws: JSONShapeError(path: "job.request", reason: "required")) {
+            try Wire.decode(JobEnvelope.self, from: Array(missing.utf8))
+        }
+    }
+
+    @Test("Wire and Codable agree on every envelope")
+    func wireMatchesCodable() throws {
+        let result = ResultEnvelope(
+            jobID: "j", tenant: "t", attempt: 2, status: .failed, model: "m", route: "stub/m",
+            error: JobError(type: "provider_error", code: "http_500", message: "boom", providerStatus: 500),
+            usage: Usage(promptTokens: 3, completionTokens: 4), startedAtMs: 5, finishedAtMs: 6
+        )
+        let viaCodable = try JSONDecoder().decode(ResultEnvelope.self, from: Data(Wire.encode(result)))
+        #expect(viaCodable == result)
+        #expect(try Wire.decode(ResultEnvelope.self, from: Array(try JSONEncoder().encode(result))) == result)
+        let event = AuditEvent(type: .started, tenant: "t", jobID: "j", attempt: 1, atMs: 9, actor: "worker:x:1", detail: ["route": "stub/m"])
+        #expect(try Wire.decode(AuditEvent.self, from: Wire.encode(event)) == event)
+        #expect(try JSONDecoder().decode(AuditEvent.self, from: Data(Wire.encode(event))) == event)
     }
 }

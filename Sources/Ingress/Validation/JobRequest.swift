@@ -30,9 +30,9 @@ struct JobRequestValidator: Sendable {
     func validate(_ body: [UInt8], nowMs: Int64) throws(APIError) -> JobRequest {
         let value: JSONValue
         do {
-            value = try JSONDecoder().decode(JSONValue.self, from: Data(body))
+            value = try JSONValue.parse(body)
         } catch {
-            throw .invalidRequest("The request body is not valid JSON.", code: "invalid_json")
+            throw .invalidRequest("The request body is not valid JSON: \(error).", code: "invalid_json")
         }
         guard case .object(var fields) = value else {
             throw .invalidRequest("The request body must be a JSON object, not \(value.typeName).", code: "invalid_json")

@@ -42,7 +42,7 @@ struct LedgerTransaction {
     private mutating func apply(_ event: AuditEvent) throws {
         let row = AuditEventRecord(
             seq: nil, id: event.id, tenant: event.tenant, jobID: event.jobID, type: event.type.rawValue,
-            attempt: event.attempt, atMs: event.atMs, actor: event.actor, detail: try StoredJSON.text(event.detail),
+            attempt: event.attempt, atMs: event.atMs, actor: event.actor, detail: StoredJSON.text(event.detail),
             prevHash: nil, hash: nil)
         try row.insert(db, onConflict: .ignore)
         guard db.changesCount > 0, let status = event.type.jobStatus else { return }
@@ -61,7 +61,7 @@ struct LedgerTransaction {
             if let text = detail?["priority"]?.stringValue, let priority = Priority(parsing: text) {
                 job.priority = priority.rawValue
             }
-            if let metadata = detail?["metadata"], !metadata.isNull { job.metadata = try StoredJSON.text(metadata) }
+            if let metadata = detail?["metadata"], !metadata.isNull { job.metadata = StoredJSON.text(metadata) }
             job.batchID = detail?["batch_id"]?.stringValue
             job.idempotencyKey = detail?["idempotency_key"]?.stringValue
         }
@@ -78,8 +78,8 @@ struct LedgerTransaction {
     private mutating func apply(_ result: ResultEnvelope) throws {
         let row = ResultRecord(
             jobID: result.jobID, tenant: result.tenant, status: result.status.rawValue, attempt: result.attempt,
-            model: result.model, route: result.route, response: try StoredJSON.text(result.response),
-            error: try StoredJSON.text(result.error), promptTokens: result.usage?.promptTokens,
+            model: result.model, route: result.route, response: StoredJSON.text(result.response),
+            error: StoredJSON.text(result.error), promptTokens: result.usage?.promptTokens,
             completionTokens: result.usage?.completionTokens, totalTokens: result.usage?.totalTokens,
             startedAtMs: result.startedAtMs, finishedAtMs: result.finishedAtMs)
         try row.insert(db, onConflict: .ignore)

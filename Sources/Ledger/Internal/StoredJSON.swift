@@ -3,16 +3,12 @@ import SluiceCore
 /// JSON columns: values kept as text so that SQLite's JSON functions and an auditor's `sqlite3`
 /// can read them, written with the same `Wire` setup as the envelopes they came from.
 enum StoredJSON {
-    static func text<T: Encodable>(_ value: T?) throws -> String? {
+    static func text<T: JSONRepresentable>(_ value: T?) -> String? {
         guard let value else { return nil }
-        do {
-            return String(decoding: try Wire.encode(value), as: UTF8.self)
-        } catch {
-            throw LedgerError(code: .encoding, message: "cannot encode \(T.self) as JSON: \(error)")
-        }
+        return String(decoding: Wire.encode(value), as: UTF8.self)
     }
 
-    static func value<T: Decodable>(_ type: T.Type, from text: String?) throws -> T? {
+    static func value<T: JSONRepresentable>(_ type: T.Type, from text: String?) throws -> T? {
         guard let text else { return nil }
         do {
             return try Wire.decode(type, from: Array(text.utf8))

@@ -36,7 +36,7 @@ struct AnthropicDialect: StubDialect {
             model: request.model,
             content: [.init(text: completion.summary)],
             usage: .init(inputTokens: completion.promptTokens, outputTokens: completion.completionTokens))
-        return try Wire.encode(answer)
+        return try StubJSON.encode(answer)
     }
 
     func errorBody(_ fault: StubFault) -> [UInt8] {
@@ -52,7 +52,7 @@ struct AnthropicDialect: StubDialect {
         case .serverError:
             detail = ErrorDetail(type: "api_error", message: "Internal server error")
         }
-        return (try? Wire.encode(ErrorEnvelope(error: detail))) ?? []
+        return (try? StubJSON.encode(ErrorEnvelope(error: detail))) ?? []
     }
 }
 

@@ -35,7 +35,7 @@ struct GeminiDialect: StubDialect {
                 totalTokenCount: completion.totalTokens),
             modelVersion: request.model,
             responseId: UUIDv7.generate().replacingOccurrences(of: "-", with: ""))
-        return try Wire.encode(answer)
+        return try StubJSON.encode(answer)
     }
 
     func errorBody(_ fault: StubFault) -> [UInt8] {
@@ -49,7 +49,7 @@ struct GeminiDialect: StubDialect {
         case .serverError:
             status = Status(code: 500, message: "An internal error has occurred. Please retry.", status: "INTERNAL")
         }
-        return (try? Wire.encode(["error": status])) ?? []
+        return (try? StubJSON.encode(["error": status])) ?? []
     }
 
     /// The text parts of a `Content` (`{parts: [{text}, …]}`), joined by newlines.

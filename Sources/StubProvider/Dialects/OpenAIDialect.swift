@@ -45,7 +45,7 @@ struct OpenAIDialect: StubDialect {
             usage: .init(
                 promptTokens: completion.promptTokens, completionTokens: completion.completionTokens,
                 totalTokens: completion.totalTokens))
-        return try Wire.encode(answer)
+        return try StubJSON.encode(answer)
     }
 
     func errorBody(_ fault: StubFault) -> [UInt8] {
@@ -62,7 +62,7 @@ struct OpenAIDialect: StubDialect {
                 message: "The server had an error while processing your request. Sorry about that!",
                 type: "server_error", param: nil, code: nil)
         }
-        return (try? Wire.encode(["error": error])) ?? []
+        return (try? StubJSON.encode(["error": error])) ?? []
     }
 }
 

@@ -1,4 +1,3 @@
-import Foundation
 import SluiceCore
 
 /// Speaks OpenAI's chat-completions wire format (also vLLM, Ollama, Azure-style gateways and
@@ -8,7 +7,7 @@ struct OpenAIChatAdapter: Sendable {
 
     var timeoutMs: Int
 
-    func request(for job: JobEnvelope, route: ProviderRoute) throws -> HTTPClientRequest {
+    func request(for job: JobEnvelope, route: ProviderRoute) -> HTTPClientRequest {
         var body = job.request.objectValue ?? [:]
         body["model"] = .string(route.upstreamModel)
         var headers = [HTTPHeader("Content-Type", "application/json")]
@@ -16,12 +15,12 @@ struct OpenAIChatAdapter: Sendable {
         if let trace = job.traceparent { headers.append(HTTPHeader("traceparent", trace)) }
         return HTTPClientRequest(
             method: "POST", url: route.baseURL + "/chat/completions", headers: headers,
-            body: Array(try JSONEncoder().encode(JSONValue.object(body))), timeoutMs: timeoutMs
+            body: JSONValue.object(body).serialized(), timeoutMs: timeoutMs
         )
     }
 
     func interpret(_ response: HTTPClientResponse) -> ProviderOutcome {
-        let json = try? JSONDecoder().decode(JSONValue.self, from: Data(response.body))
+        let json = try? JSONValue.parse(response.body)
         switch response.status {
         case 200..<300:
             guard let json, json["choices"]?.arrayValue != nil else {

@@ -1,0 +1,170 @@
+// The JSON forms of the envelopes. Field names are those of their `CodingKeys`, so that the
+// Codable conformances and these agree byte for byte on what the wire carries.
+
+// MARK: - JobEnvelope
+
+extension JobEnvelope: JSONRepresentable {
+    public init(json: JSONValue) throws(JSONShapeError) {
+        let r = try JSONObjectReader(json, path: "job")
+        let priorityText = try r.string("priority")
+        guard let priority = Priority(rawValue: priorityText) else { throw r.invalid("priority", "unknown priority '\(priorityText)'") }
+        guard let request = r.optional("request") else { throw r.missing("request") }
+        var webhook: Webhook?
+        if let w = r.optional("webhook") { webhook = Webhook(url: try JSONObjectReader(w, path: "job.webhook").string("url")) }
+        self.init(
+            id: try r.string("id"), tenant: try r.string("tenant"), model: try r.string("model"), priority: priority,
+            request: request, webhook: webhook, metadata: r.optional("metadata"), deadlineMs: try r.optionalInt("deadline_ms"),
+            attempt: Int(try r.optionalInt("attempt") ?? 1), createdAtMs: try r.int("created_at_ms"),
+            idempotencyKey: try r.optionalString("idempotency_key"), batchID: try r.optionalString("batch_id"),
+            traceparent: try r.optionalString("traceparent")
+        )
+    }
+
+    public var json: JSONValue {
+        var w = JSONObjectWriter()
+        w.set("id", id)
+        w.set("tenant", tenant)
+        w.set("model", model)
+        w.set("priority", priority.rawValue)
+        w.set("request", request)
+        w.set("webhook", webhook.map { JSONValue.object(["url": .string($0.url)]) })
+        w.set("metadata", metadata)
+        w.set("deadline_ms", deadlineMs)
+        w.set("attempt", attempt)
+        w.set("created_at_ms", createdAtMs)
+        w.set("idempotency_key", idempotencyKey)
+        w.set("batch_id", batchID)
+        w.set("traceparent", traceparent)
+        return w.json
+    }
+}
+
+// MARK: - ResultEnvelope
+
+extension ResultEnvelope: JSONRepresentable {
+    public init(json: JSONValue) throws(JSONShapeError) {
+        let r = try JSONObjectReader(json, path: "result")
+        let statusText = try r.string("status")
+        guard let status = JobStatus(rawValue: statusText) else { throw r.invalid("status", "unknown status '\(statusText)'") }
+        self.init(
+            jobID: try r.string("job_id"), tenant: try r.string("tenant"), attempt: Int(try r.int("attempt")), status: status,
+            model: try r.string("model"), route: try r.optionalString("route"), response: r.optional("response"),
+            error: try r.object("error", as: JobError.self), usage: try r.object("usage", as: Usage.self),
+            startedAtMs: try r.int("started_at_ms"), finishedAtMs: try r.int("finished_at_ms")
+        )
+    }
+
+    public var json: JSONValue {
+        var w = JSONObjectWriter()
+        w.set("job_id", jobID)
+        w.set("tenant", tenant)
+        w.set("attempt", attempt)
+        w.set("status", status.rawValue)
+        w.set("model", model)
+        w.set("route", route)
+        w.set("response", response)
+        w.set("error", error)
+        w.set("usage", usage)
+        w.set("started_at_ms", startedAtMs)
+        w.set("finished_at_ms", finishedAtMs)
+        return w.json
+    }
+}
+
+extension JobError: JSONRepresentable {
+    public init(json: JSONValue) throws(JSONShapeError) {
+        let r = try JSONObjectReader(json, path: "error")
+        self.init(
+            type: try r.string("type"), code: try r.optionalString("code"), message: try r.string("message"),
+            providerStatus: try r.optionalInt("provider_status").map { Int($0) }
+        )
+    }
+
+    public var json: JSONValue {
+        var w = JSONObjectWriter()
+        w.set("type", type)
+        w.set("code", code)
+        w.set("message", message)
+        w.set("provider_status", providerStatus)
+        return w.json
+    }
+}
+
+extension Usage: JSONRepresentable {
+    public init(json: JSONValue) throws(JSONShapeError) {
+        let r = try JSONObjectReader(json, path: "usage")
+        self.init(
+            promptTokens: Int(try r.int("prompt_tokens")), completionTokens: Int(try r.int("completion_tokens")),
+            totalTokens: try r.optionalInt("total_tokens").map { Int($0) }
+        )
+    }
+
+    public var json: JSONValue {
+        ["prompt_tokens": .int(Int64(promptTokens)), "completion_tokens": .int(Int64(completionTokens)), "total_tokens": .int(Int64(totalTokens))]
+    }
+}
+
+// MARK: - AuditEvent
+
+extension AuditEvent: JSONRepresentable {
+    public init(json: JSONValue) throws(JSONShapeError) {
+        let r = try JSONObjectReader(json, path: "audit")
+        self.init(
+            id: try r.string("id"), type: AuditEventType(rawValue: try r.string("type")), tenant: try r.string("tenant"),
+            jobID: try r.string("job_id"), attempt: Int(try r.int("attempt")), atMs: try r.int("at_ms"),
+            actor: try r.string("actor"), detail: r.optional("detail")
+        )
+    }
+
+    public var json: JSONValue {
+        var w = JSONObjectWriter()
+        w.set("id", id)
+        w.set("type", type.rawValue)
+        w.set("tenant", tenant)
+        w.set("job_id", jobID)
+        w.set("attempt", attempt)
+        w.set("at_ms", atMs)
+        w.set("actor", actor)
+        w.set("detail", detail)
+        return w.json
+    }
+}
+
+// MARK: - JobView
+
+extension JobView: JSONRepresentable {
+    public init(json: JSONValue) throws(JSONShapeError) {
+        let r = try JSONObjectReader(json, path: "job")
+        let statusText = try r.string("status")
+        guard let status = JobStatus(rawValue: statusText) else { throw r.invalid("status", "unknown status '\(statusText)'") }
+        let priorityText = try r.string("priority")
+        guard let priority = Priority(rawValue: priorityText) else { throw r.invalid("priority", "unknown priority '\(priorityText)'") }
+        self.init(
+            id: try r.string("id"), tenant: try r.string("tenant"), status: status, model: try r.string("model"),
+            priority: priority, attempts: Int(try r.int("attempts")), createdAtMs: try r.int("created_at_ms"),
+            startedAtMs: try r.optionalInt("started_at_ms"), completedAtMs: try r.optionalInt("completed_at_ms"),
+            batchID: try r.optionalString("batch_id"), metadata: r.optional("metadata"), result: r.optional("result"),
+            error: try r.object("error", as: JobError.self), usage: try r.object("usage", as: Usage.self)
+        )
+    }
+
+    public var json: JSONValue {
+        var w = JSONObjectWriter()
+        w.set("id", id)
+        w.set("object", object)
+        w.set("tenant", tenant)
+        w.set("status", status.rawValue)
+        w.set("model", model)
+        w.set("priority", priority.rawValue)
+        w.set("attempts", attempts)
+        w.set("created_at_ms", createdAtMs)
+        w.set("started_at_ms", startedAtMs)
+        w.set("completed_at_ms", completedAtMs)
+        w.set("batch_id", batchID)
+        w.set("metadata", metadata)
+        w.set("result", result)
+        w.set("error", error)
+        w.set("usage", usage)
+        return w.json
+    }
+}
