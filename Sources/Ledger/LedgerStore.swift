@@ -132,8 +132,12 @@ public final class LedgerStore: JobLookup, Sendable {
     }
 
     private static func jobView(id: String, tenant: String, in db: Database) throws -> JobView? {
-        guard let job = try JobRecord.fetchOne(db, key: id), job.tenant == tenant else { return nil }
-        let result = try ResultRecord.fetchOne(db, key: id)
+        // Cached statements: building SQL through the query interface on every poll was a
+        // visible share of CPU under load.
+        guard let job = try JobRecord.fetchOne(db.cachedStatement(sql: JobRecord.selectByID), arguments: [id]),
+            job.tenant == tenant
+        else { return nil }
+        let result = try ResultRecord.fetchOne(db.cachedStatement(sql: ResultRecord.selectByJobID), arguments: [id])
         var usage: Usage?
         if let result, let prompt = result.promptTokens, let completion = result.completionTokens {
             usage = Usage(promptTokens: prompt, completionTokens: completion, totalTokens: result.totalTokens)

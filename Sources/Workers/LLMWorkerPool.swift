@@ -82,10 +82,11 @@ public struct LLMWorkerPool: Service {
         let startedAt = Wire.nowMs()
         let route = router.route(for: job.model)
         while true {
-            guard await publish([record(audit(.started, job, attempt: attempt, detail: ["route": .string(route?.label ?? "none")]))]) else {
-                return
-            }
+            // The start is published while the provider works: it costs a broker round trip,
+            // and the job is only marked done after both anyway.
+            async let started = publish([record(audit(.started, job, attempt: attempt, detail: ["route": .string(route?.label ?? "none")]))])
             outcome = await call(job, route: route)
+            guard await started else { return }
             guard case .retriable(let error, let retryAfterMs) = outcome, attempt < job.attempt - 1 + configuration.maxAttempts else { break }
             let delayMs = retryAfterMs ?? min(60_000, configuration.retryBaseDelayMs << min(attempt - job.attempt, 16))
             logger.info("retrying job", metadata: ["job_id": "\(job.id)", "attempt": "\(attempt)", "delay_ms": "\(delayMs)", "error": "\(error.message)"])

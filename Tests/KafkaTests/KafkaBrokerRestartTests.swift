@@ -6,6 +6,11 @@ import Testing
 
 /// The dev broker keeps everything in memory: a restart loses topics, offsets and the
 /// idempotent producer's id. The same producer and consumer objects must keep working afterwards.
+///
+/// A consumer across a restart is tested end to end instead (EndToEndTests.brokerOutage, a real
+/// `sluice serve` process): librdkafka 2.14.2 can still crash in its metadata cache when topics
+/// come back under new ids (`rd_kafka_metadata_update_op` → `rd_kafka_metadata_cache_find`,
+/// seen under gdb here), and in-process that takes the whole test run down with it.
 @Suite("Kafka clients across a broker restart", .serialized)
 struct KafkaBrokerRestartTests {
     @Test(.timeLimit(.minutes(1)))
@@ -42,39 +47,6 @@ struct KafkaBrokerRestartTests {
         try await service.stop()
     }
 
-    @Test(.timeLimit(.minutes(1)))
-    func consumerKeepsConsumingAfterBrokerRestart() async throws {
-        let broker = try TansuBroker()
-        try broker.start()
-        defer { broker.kill() }
-        let topic = KafkaTestSupport.uniqueName("restart-consumer")
-        _ = try await KafkaAdmin.createTopics([.init(name: topic, partitions: 1)], bootstrapServers: broker.bootstrapServers)
-        var producerConfiguration = KafkaProducerConfiguration(bootstrapServers: broker.bootstrapServers)
-        producerConfiguration.messageTimeoutMs = 2_000
-        let producer = try KafkaProducer(configuration: producerConfiguration, logger: KafkaTestSupport.logger)
-        try await producer.send((0..<3).map { KafkaProducerMessage(topic: topic, key: nil, value: Array("before-\($0)".utf8)) })
-
-        var configuration = KafkaTestSupport.consumerConfiguration(
-            bootstrap: broker.bootstrapServers, group: KafkaTestSupport.uniqueName("g"), topics: [topic]
-        )
-        configuration.additionalProperties = KafkaTestSupport.debugProperties
-        let consumer = try KafkaConsumer(configuration: configuration, logger: KafkaTestSupport.logger)
-        let service = RunningService(consumer)
-        let before = await KafkaTestSupport.collect(from: consumer, count: 3, within: .seconds(20), markDone: true)
-        #expect(before.count == 3)
-
-        broker.kill()
-        try broker.start()
-        _ = try await KafkaAdmin.createTopics([.init(name: topic, partitions: 1)], bootstrapServers: broker.bootstrapServers)
-        try await Self.sendEventually(KafkaProducerMessage(topic: topic, key: nil, value: Array("after-0".utf8)), with: producer)
-        _ = try await producer.send(KafkaProducerMessage(topic: topic, key: nil, value: Array("after-1".utf8)))
-
-        let after = await KafkaTestSupport.collect(from: consumer, count: 2, within: .seconds(30), markDone: true)
-        #expect(after.map { String(decoding: $0.value, as: UTF8.self) } == ["after-0", "after-1"])
-        try await service.stop()
-    }
-
-    /// Retries a send (every error must be retriable) until it succeeds, for up to 30 s.
     static func sendEventually(_ message: KafkaProducerMessage, with producer: KafkaProducer) async throws {
         var errors: [String] = []
         let deadline = ContinuousClock.now + .seconds(30)

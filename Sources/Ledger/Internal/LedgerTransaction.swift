@@ -120,7 +120,7 @@ struct LedgerTransaction {
         var known: JobRecord?
         if let cached = jobs[id] {
             known = cached.record
-        } else if let stored = try JobRecord.fetchOne(db, key: id) {
+        } else if let stored = try JobRecord.fetchOne(db.cachedStatement(sql: JobRecord.selectByID), arguments: [id]) {
             jobs[id] = CachedJob(record: stored, existsInDatabase: true, isDirty: false)
             known = stored
         }

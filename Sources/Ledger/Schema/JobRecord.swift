@@ -3,6 +3,8 @@ import GRDB
 /// A row of `jobs`: what the ledger knows of one job so far.
 struct JobRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
     static let databaseTableName = "jobs"
+    /// For `cachedStatement`: the hot lookup of every poll and every batch.
+    static let selectByID = "SELECT * FROM jobs WHERE id = ?"
 
     var id: String
     var tenant: String

@@ -3,6 +3,8 @@ import GRDB
 /// A row of `results`: the first terminal outcome recorded for a job.
 struct ResultRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
     static let databaseTableName = "results"
+    /// For `cachedStatement`: read on every poll.
+    static let selectByJobID = "SELECT * FROM results WHERE job_id = ?"
 
     var jobID: String
     var tenant: String
