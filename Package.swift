@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.0.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
     ],
     targets: [
         // MARK: - C libraries (headers only; see scripts/setup for how they are installed)
@@ -76,6 +77,9 @@ let package = Package(
             dependencies: [
                 "SluiceCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
         ),
@@ -110,7 +114,14 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .testTarget(name: "WorkersTests", dependencies: ["Workers", "SluiceCore", "StubProvider"], swiftSettings: strict),
+        .testTarget(
+            name: "WorkersTests",
+            dependencies: [
+                "Workers", "SluiceCore", "StubProvider",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "SluiceCore", "Kafka"], swiftSettings: strict),
         // Drives the built `sluice` binary as real processes against the dev broker.
         .testTarget(

@@ -1,6 +1,17 @@
+import Kafka
 import Logging
 import ServiceLifecycle
 import UnixSignals
+
+extension CommonOptions {
+    /// Loads the configuration, checks librdkafka, builds the services and runs them until
+    /// SIGTERM or SIGINT, then shuts them down in reverse order.
+    func runServices(_ label: String, _ build: (Wiring) throws -> [any Service]) async throws {
+        let wiring = try wiring(label)
+        try KafkaLibrary.requireSupportedVersion()
+        try await runServices(try build(wiring), logger: wiring.logger)
+    }
+}
 
 /// Runs services until SIGTERM or SIGINT, then shuts them down in reverse order.
 ///

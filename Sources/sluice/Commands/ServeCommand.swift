@@ -11,17 +11,14 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup var options: CommonOptions
 
     func run() async throws {
-        let wiring = try options.wiring("sluice.serve")
-        try KafkaLibrary.requireSupportedVersion()
-        let store = try LedgerStore(path: wiring.configuration.ledger.path)
-        let producer = try wiring.producer()
-        // Graceful shutdown runs in reverse: ingress stops taking jobs, workers finish theirs,
-        // the ledger writes what arrived, and the producer flushes last.
-        let services: [any Service] =
-            [producer]
-            + (try wiring.ledger(store: store))
-            + [try wiring.workerPool(producer: producer), try wiring.ingress(producer: producer, jobs: store)]
-        try await runServices(services, logger: wiring.logger)
+        try await options.runServices("sluice.serve") { wiring in
+            let store = try LedgerStore(path: wiring.configuration.ledger.path)
+            let producer = try wiring.producer()
+            // Graceful shutdown runs in reverse: ingress stops taking jobs, workers finish theirs,
+            // the ledger writes what arrived, and the producer flushes last.
+            return [producer] + (try wiring.ledger(store: store))
+                + [try wiring.workerPool(producer: producer), try wiring.ingress(producer: producer, jobs: store)]
+        }
     }
 }
 
@@ -34,11 +31,11 @@ struct IngressCommand: AsyncParsableCommand {
     @OptionGroup var options: CommonOptions
 
     func run() async throws {
-        let wiring = try options.wiring("sluice.ingress")
-        try KafkaLibrary.requireSupportedVersion()
-        let store = try LedgerStore(readOnlyPath: wiring.configuration.ledger.path)
-        let producer = try wiring.producer()
-        try await runServices([producer, try wiring.ingress(producer: producer, jobs: store)], logger: wiring.logger)
+        try await options.runServices("sluice.ingress") { wiring in
+            let store = try LedgerStore(readOnlyPath: wiring.configuration.ledger.path)
+            let producer = try wiring.producer()
+            return [producer, try wiring.ingress(producer: producer, jobs: store)]
+        }
     }
 }
 
@@ -48,10 +45,10 @@ struct WorkerCommand: AsyncParsableCommand {
     @OptionGroup var options: CommonOptions
 
     func run() async throws {
-        let wiring = try options.wiring("sluice.worker")
-        try KafkaLibrary.requireSupportedVersion()
-        let producer = try wiring.producer()
-        try await runServices([producer, try wiring.workerPool(producer: producer)], logger: wiring.logger)
+        try await options.runServices("sluice.worker") { wiring in
+            let producer = try wiring.producer()
+            return [producer, try wiring.workerPool(producer: producer)]
+        }
     }
 }
 
@@ -61,9 +58,8 @@ struct LedgerCommand: AsyncParsableCommand {
     @OptionGroup var options: CommonOptions
 
     func run() async throws {
-        let wiring = try options.wiring("sluice.ledger")
-        try KafkaLibrary.requireSupportedVersion()
-        let store = try LedgerStore(path: wiring.configuration.ledger.path)
-        try await runServices(try wiring.ledger(store: store), logger: wiring.logger)
+        try await options.runServices("sluice.ledger") { wiring in
+            try wiring.ledger(store: try LedgerStore(path: wiring.configuration.ledger.path))
+        }
     }
 }
