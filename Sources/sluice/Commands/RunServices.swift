@@ -9,7 +9,7 @@ extension CommonOptions {
     func runServices(_ label: String, _ build: (Wiring) throws -> [any Service]) async throws {
         let wiring = try wiring(label)
         try KafkaLibrary.requireSupportedVersion()
-        try await runServices(try build(wiring), logger: wiring.logger)
+        try await runServiceGroup(try build(wiring), logger: wiring.logger)
     }
 }
 
@@ -17,7 +17,7 @@ extension CommonOptions {
 ///
 /// A shutdown that takes longer than a minute (a broker that never comes back while results
 /// wait to be published) is cut short; what was not committed is redelivered on restart.
-func runServices(_ services: [any Service], logger: Logger) async throws {
+func runServiceGroup(_ services: [any Service], logger: Logger) async throws {
     var configuration = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
     configuration.maximumGracefulShutdownDuration = .seconds(60)
     try await ServiceGroup(configuration: configuration).run()

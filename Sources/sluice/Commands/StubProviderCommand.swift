@@ -44,6 +44,6 @@ struct StubProviderCommand: AsyncParsableCommand {
             host: host, port: port, latencyMs: latencyMs, latencyJitterMs: latencyJitterMs, errorRate: errorRate,
             rateLimitRate: rateLimitRate, retryAfterSeconds: retryAfter
         )
-        try await runServices([StubProviderService(configuration: configuration, logger: logger)], logger: logger)
+        try await runServiceGroup([StubProviderService(configuration: configuration, logger: logger)], logger: logger)
     }
 }
