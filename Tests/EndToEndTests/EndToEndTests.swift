@@ -78,6 +78,7 @@ struct EndToEndTests {
             return a >= 20 && b >= 20
         }
         let doneBeforeKill = try ledger.int("SELECT COUNT(*) FROM results")
+        let startedByBAtKill = try ledger.int("SELECT COUNT(*) FROM audit_events WHERE type = 'job.started' AND actor LIKE ?", ["%:\(pidB)"])
         d.processes["worker-a"]?.kill()
         #expect(doneBeforeKill < 800, "the kill must happen mid-run")
 
@@ -92,9 +93,12 @@ struct EndToEndTests {
         #expect(results.values.allSatisfy { $0 == 1 })
         let acceptedEvents = try ledger.countsByJob("SELECT job_id FROM audit_events WHERE type = 'job.accepted'")
         #expect(acceptedEvents.count == 800 && acceptedEvents.values.allSatisfy { $0 == 1 })
-        // The survivor finished what the dead worker had taken.
-        let afterKill = try ledger.int("SELECT COUNT(*) FROM audit_events WHERE type = 'job.started' AND actor LIKE ?", ["%:\(pidB)"])
-        #expect(afterKill > 20)
+        // The survivor took over the dead worker's partitions and finished their jobs.
+        let startedByA = try ledger.int("SELECT COUNT(*) FROM audit_events WHERE type = 'job.started' AND actor LIKE ?", ["%:\(pidA)"])
+        let startedByB = try ledger.int("SELECT COUNT(*) FROM audit_events WHERE type = 'job.started' AND actor LIKE ?", ["%:\(pidB)"])
+        #expect(startedByB > startedByBAtKill)
+        #expect(startedByA + startedByB >= 800, "every job was started by one of the two workers")
+        #expect(startedByA < 800, "worker A was killed before it could do everything")
     }
 
     @Test("broker down: 503 with Retry-After within 5 s; broker back: jobs flow without restarting Sluice", .timeLimit(.minutes(5)))
