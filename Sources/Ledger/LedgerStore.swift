@@ -142,14 +142,10 @@ public final class LedgerStore: JobLookup, Sendable {
         if let result, let prompt = result.promptTokens, let completion = result.completionTokens {
             usage = Usage(promptTokens: prompt, completionTokens: completion, totalTokens: result.totalTokens)
         }
-        var status = JobStatus(rawValue: job.status) ?? .queued
-        // The audit event that ends a job and its result travel on different topics; until the
-        // result is in, a client is shown `running`, so that `succeeded` always comes with it.
-        if (status == .succeeded || status == .failed) && result == nil { status = .running }
         return JobView(
-            id: job.id, tenant: job.tenant, status: status, model: job.model,
+            id: job.id, tenant: job.tenant, status: JobStatus(rawValue: job.status) ?? .queued, model: job.model,
             priority: Priority(rawValue: job.priority) ?? .p1, attempts: job.attempts, createdAtMs: job.createdAtMs,
-            startedAtMs: job.startedAtMs, completedAtMs: status == .running ? nil : job.completedAtMs, batchID: job.batchID,
+            startedAtMs: job.startedAtMs, completedAtMs: job.completedAtMs, batchID: job.batchID,
             metadata: try StoredJSON.value(JSONValue.self, from: job.metadata),
             result: try StoredJSON.value(JSONValue.self, from: result?.response),
             error: try StoredJSON.value(JobError.self, from: result?.error), usage: usage)

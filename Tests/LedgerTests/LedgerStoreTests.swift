@@ -46,6 +46,7 @@ struct LedgerStoreTests {
         let pending = try #require(try await ledger.store.job(id: id, tenant: Fixture.tenant))
         #expect(pending.status == .running)
         #expect(pending.completedAtMs == nil)
+        #expect(try ledger.store.statusCounts(tenant: Fixture.tenant) == [.running: 1], "counts agree with the job view")
         try ledger.store.apply([Fixture.succeeded(id)])
         let done = try #require(try await ledger.store.job(id: id, tenant: Fixture.tenant))
         #expect(done.status == .succeeded)

@@ -69,7 +69,12 @@ struct LedgerTransaction {
             job.attempts = max(job.attempts, event.attempt)
             job.startedAtMs = min(job.startedAtMs ?? event.atMs, event.atMs)
         }
-        Self.advance(&job, to: JobProgress(status: status, attempt: event.attempt, atMs: event.atMs))
+        // `job.succeeded` and `job.failed` are the audit trail of an outcome whose content
+        // travels on the results topic; the job moves when that result is stored, so no reader
+        // (job view or status counts) ever sees an outcome without its result.
+        if status != .succeeded && status != .failed {
+            Self.advance(&job, to: JobProgress(status: status, attempt: event.attempt, atMs: event.atMs))
+        }
         store(job)
     }
 
