@@ -28,15 +28,8 @@ public struct JobEnqueuer: Sendable {
             actor: actor, detail: .object(detail)
         )
         try await producer.send([
-            Self.record(topic: topics.jobs(job.priority), schema: JobEnvelope.schema, job: job, value: job),
-            Self.record(topic: topics.audit, schema: AuditEvent.schema, job: job, value: accepted),
+            KafkaProducerMessage(topic: topics.jobs(job.priority), key: job.tenant, schema: JobEnvelope.schema, job: job, value: job),
+            KafkaProducerMessage(topic: topics.audit, key: job.tenant, schema: AuditEvent.schema, job: job, value: accepted),
         ])
-    }
-
-    static func record(topic: String, schema: String, job: JobEnvelope, value: some JSONRepresentable) -> KafkaProducerMessage {
-        KafkaProducerMessage(
-            topic: topic, key: Array(job.tenant.utf8), value: Wire.encode(value),
-            headers: RecordHeader.pairs(schema: schema, job: job).map { KafkaHeader(key: $0.0, value: $0.1) }
-        )
     }
 }

@@ -84,14 +84,14 @@ public struct LLMWorkerPool: Service {
         while true {
             // The start is published while the provider works: it costs a broker round trip,
             // and the job is only marked done after both anyway.
-            async let started = publish([record(audit(.started, job, attempt: attempt, detail: ["route": .string(route?.label ?? "none")]))])
+            async let started = publish([audit(.started, job, attempt: attempt, detail: ["route": .string(route?.label ?? "none")])])
             outcome = await call(job, route: route)
             guard await started else { return }
             guard case .retriable(let error, let retryAfterMs) = outcome, attempt < job.attempt - 1 + configuration.maxAttempts else { break }
             let delayMs = retryAfterMs ?? min(60_000, configuration.retryBaseDelayMs << min(attempt - job.attempt, 16))
             logger.info("retrying job", metadata: ["job_id": "\(job.id)", "attempt": "\(attempt)", "delay_ms": "\(delayMs)", "error": "\(error.message)"])
             let detail: [String: JSONValue] = ["error": .string(error.message), "code": .string(error.code ?? ""), "delay_ms": .int(Int64(delayMs))]
-            guard await publish([record(audit(.retrying, job, attempt: attempt, detail: detail))]) else { return }
+            guard await publish([audit(.retrying, job, attempt: attempt, detail: detail)]) else { return }
             do {
                 try await Task.sleep(for: .milliseconds(delayMs))
             } catch {
@@ -118,12 +118,8 @@ public struct LLMWorkerPool: Service {
         if let error = result.error { detail["error"] = .string(error.message) }
         if let usage = result.usage { detail["total_tokens"] = .int(Int64(usage.totalTokens)) }
         let final = audit(result.status == .succeeded ? .succeeded : .failed, job, attempt: attempt, detail: detail)
-        guard
-            await publish([
-                record(topic: topics.results, key: job.id, schema: ResultEnvelope.schema, job: job, value: result),
-                record(final),
-            ])
-        else { return }
+        let resultRecord = KafkaProducerMessage(topic: topics.results, key: job.id, schema: ResultEnvelope.schema, job: job, value: result)
+        guard await publish([resultRecord, final]) else { return }
         consumer.markDone(message)
     }
 
@@ -144,26 +140,10 @@ public struct LLMWorkerPool: Service {
 
     // MARK: - Publishing
 
-    private func audit(_ type: AuditEventType, _ job: JobEnvelope, attempt: Int, detail: [String: JSONValue]) -> AuditEvent {
-        AuditEvent(type: type, tenant: job.tenant, jobID: job.id, attempt: attempt, atMs: Wire.nowMs(), actor: instance, detail: .object(detail))
-    }
-
-    private func record(_ event: AuditEvent) -> KafkaProducerMessage {
-        KafkaProducerMessage(
-            topic: topics.audit, key: Array(event.tenant.utf8), value: Wire.encode(event),
-            headers: [
-                KafkaHeader(key: RecordHeader.schema, value: AuditEvent.schema),
-                KafkaHeader(key: RecordHeader.tenant, value: event.tenant),
-                KafkaHeader(key: RecordHeader.jobID, value: event.jobID),
-            ]
-        )
-    }
-
-    private func record(topic: String, key: String, schema: String, job: JobEnvelope, value: some JSONRepresentable) -> KafkaProducerMessage {
-        KafkaProducerMessage(
-            topic: topic, key: Array(key.utf8), value: Wire.encode(value),
-            headers: RecordHeader.pairs(schema: schema, job: job).map { KafkaHeader(key: $0.0, value: $0.1) }
-        )
+    /// The audit record of one state change of `job`, keyed by tenant like every audit event.
+    private func audit(_ type: AuditEventType, _ job: JobEnvelope, attempt: Int, detail: [String: JSONValue]) -> KafkaProducerMessage {
+        let event = AuditEvent(type: type, tenant: job.tenant, jobID: job.id, attempt: attempt, atMs: Wire.nowMs(), actor: instance, detail: .object(detail))
+        return KafkaProducerMessage(topic: topics.audit, key: job.tenant, schema: AuditEvent.schema, job: job, value: event)
     }
 
     /// Sends until Kafka acknowledges: a broker outage delays the job, it never loses it.
