@@ -2,7 +2,7 @@
 ///
 /// The ledger turns these into job status and into the hash-chained audit log; every change of
 /// a job's state is exactly one event, so the log alone can rebuild the jobs table.
-public struct AuditEvent: Codable, Sendable, Equatable {
+public struct AuditEvent: Sendable, Equatable {
     public static let schema = "audit.v1"
 
     /// UUIDv7 of the event; the ledger ignores a second copy of the same id.
@@ -29,17 +29,11 @@ public struct AuditEvent: Codable, Sendable, Equatable {
         self.actor = actor
         self.detail = detail
     }
-
-    enum CodingKeys: String, CodingKey {
-        case id, type, tenant, attempt, actor, detail
-        case jobID = "job_id"
-        case atMs = "at_ms"
-    }
 }
 
 /// The kind of an audit event. A struct rather than an enum: new kinds will come, and a ledger
-/// that meets one it does not know keeps it instead of failing to decode.
-public struct AuditEventType: RawRepresentable, Codable, Sendable, Hashable, CustomStringConvertible {
+/// that meets one it does not know keeps it instead of failing to read it.
+public struct AuditEventType: RawRepresentable, Sendable, Hashable, CustomStringConvertible {
     public var rawValue: String
     public init(rawValue: String) { self.rawValue = rawValue }
     public var description: String { rawValue }
@@ -62,14 +56,5 @@ public struct AuditEventType: RawRepresentable, Codable, Sendable, Hashable, Cus
         case .cancelled: .cancelled
         default: nil
         }
-    }
-
-    public init(from decoder: any Decoder) throws {
-        rawValue = try decoder.singleValueContainer().decode(String.self)
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.singleValueContainer()
-        try c.encode(rawValue)
     }
 }

@@ -1,5 +1,4 @@
-// The JSON forms of the envelopes. Field names are those of their `CodingKeys`, so that the
-// Codable conformances and these agree byte for byte on what the wire carries.
+// The JSON forms of the envelopes: the one place their wire field names are written down.
 
 // MARK: - JobEnvelope
 

@@ -2,7 +2,7 @@
 ///
 /// `request` is the client's chat-completions body after validation and redaction, with every
 /// field the client sent (tools, temperature, vendor extensions) kept as is.
-public struct JobEnvelope: Codable, Sendable, Equatable {
+public struct JobEnvelope: Sendable, Equatable {
     public static let schema = "job.v1"
 
     public var id: String
@@ -21,7 +21,7 @@ public struct JobEnvelope: Codable, Sendable, Equatable {
     public var batchID: String?
     public var traceparent: String?
 
-    public struct Webhook: Codable, Sendable, Equatable {
+    public struct Webhook: Sendable, Equatable {
         public var url: String
         public init(url: String) { self.url = url }
     }
@@ -44,13 +44,5 @@ public struct JobEnvelope: Codable, Sendable, Equatable {
         self.idempotencyKey = idempotencyKey
         self.batchID = batchID
         self.traceparent = traceparent
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case id, tenant, model, priority, request, webhook, metadata, attempt, traceparent
-        case deadlineMs = "deadline_ms"
-        case createdAtMs = "created_at_ms"
-        case idempotencyKey = "idempotency_key"
-        case batchID = "batch_id"
     }
 }

@@ -1,5 +1,5 @@
 /// A job as `GET /v1/jobs/{id}` shows it: the ledger's row in the API's shape.
-public struct JobView: Codable, Sendable, Equatable {
+public struct JobView: Sendable, Equatable {
     public var id: String
     public var object: String = "job"
     public var tenant: String
@@ -37,12 +37,6 @@ public struct JobView: Codable, Sendable, Equatable {
         self.result = result
         self.error = error
         self.usage = usage
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case id, object, tenant, status, model, priority, attempts, metadata, result, error, usage
-        case createdAtMs = "created_at_ms", startedAtMs = "started_at_ms", completedAtMs = "completed_at_ms"
-        case batchID = "batch_id"
     }
 }
 

@@ -2,7 +2,7 @@
 ///
 /// Produced once per finished attempt that ends the job: success, or a failure that will not
 /// be retried. The ledger keys it on the job id, so a duplicate from a redelivery is harmless.
-public struct ResultEnvelope: Codable, Sendable, Equatable {
+public struct ResultEnvelope: Sendable, Equatable {
     public static let schema = "result.v1"
 
     public var jobID: String
@@ -36,17 +36,10 @@ public struct ResultEnvelope: Codable, Sendable, Equatable {
         self.startedAtMs = startedAtMs
         self.finishedAtMs = finishedAtMs
     }
-
-    enum CodingKeys: String, CodingKey {
-        case jobID = "job_id"
-        case tenant, attempt, status, model, route, response, error, usage
-        case startedAtMs = "started_at_ms"
-        case finishedAtMs = "finished_at_ms"
-    }
 }
 
 /// Why a job failed, in the same shape as Sluice's HTTP errors.
-public struct JobError: Codable, Sendable, Equatable, Error {
+public struct JobError: Sendable, Equatable, Error {
     /// `provider_error`, `invalid_request_error`, `timeout`, `deadline_exceeded`, …
     public var type: String
     public var code: String?
@@ -60,15 +53,10 @@ public struct JobError: Codable, Sendable, Equatable, Error {
         self.message = message
         self.providerStatus = providerStatus
     }
-
-    enum CodingKeys: String, CodingKey {
-        case type, code, message
-        case providerStatus = "provider_status"
-    }
 }
 
 /// Token counts as the provider reported them.
-public struct Usage: Codable, Sendable, Equatable {
+public struct Usage: Sendable, Equatable {
     public var promptTokens: Int
     public var completionTokens: Int
     public var totalTokens: Int
@@ -77,11 +65,5 @@ public struct Usage: Codable, Sendable, Equatable {
         self.promptTokens = promptTokens
         self.completionTokens = completionTokens
         self.totalTokens = totalTokens ?? promptTokens + completionTokens
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case promptTokens = "prompt_tokens"
-        case completionTokens = "completion_tokens"
-        case totalTokens = "total_tokens"
     }
 }
