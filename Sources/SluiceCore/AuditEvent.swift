@@ -5,7 +5,11 @@
 public struct AuditEvent: Sendable, Equatable {
     public static let schema = "audit.v1"
 
-    /// UUIDv7 of the event; the ledger ignores a second copy of the same id.
+    /// The event's id; the ledger ignores a second copy of the same id.
+    ///
+    /// Derived from job id, event type and attempt (see ``AuditEvent/id(jobID:type:attempt:)``),
+    /// so that a redelivered job that runs again writes the same ids and adds no second
+    /// `job.started` to the ledger.
     public var id: String
     public var type: AuditEventType
     public var tenant: String
@@ -17,10 +21,10 @@ public struct AuditEvent: Sendable, Equatable {
     public var detail: JSONValue?
 
     public init(
-        id: String = UUIDv7.generate(), type: AuditEventType, tenant: String, jobID: String, attempt: Int,
+        id: String? = nil, type: AuditEventType, tenant: String, jobID: String, attempt: Int,
         atMs: Int64, actor: String, detail: JSONValue? = nil
     ) {
-        self.id = id
+        self.id = id ?? Self.id(jobID: jobID, type: type, attempt: attempt)
         self.type = type
         self.tenant = tenant
         self.jobID = jobID
@@ -28,6 +32,14 @@ public struct AuditEvent: Sendable, Equatable {
         self.atMs = atMs
         self.actor = actor
         self.detail = detail
+    }
+}
+
+extension AuditEvent {
+    /// The id of the event of `type` for `attempt` of job `jobID`: the same on every process
+    /// and every redelivery.
+    public static func id(jobID: String, type: AuditEventType, attempt: Int) -> String {
+        DerivedID.make("audit", jobID, type.rawValue, String(attempt))
     }
 }
 

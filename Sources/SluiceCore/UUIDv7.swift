@@ -53,7 +53,7 @@ public enum UUIDv7 {
 
     private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
 
-    private static func format(_ bytes: [UInt8]) -> String {
+    static func format(_ bytes: [UInt8]) -> String {
         var out = [UInt8]()
         out.reserveCapacity(36)
         for (i, b) in bytes.enumerated() {
