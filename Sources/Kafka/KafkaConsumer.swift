@@ -46,6 +46,21 @@ public final class KafkaConsumer: Service, Sendable {
         core.markDone(message)
     }
 
+    /// The app gives up `message` without finishing it (shutdown, or its partition was revoked
+    /// before the work started).
+    ///
+    /// It stops counting against `maxOutstanding`, and its offset stays uncommitted: the message
+    /// is read again, by this member after a restart or by the partition's next owner.
+    public func release(_ message: KafkaMessage) {
+        core.release(message)
+    }
+
+    /// Whether `message`'s partition is still assigned to this member in the assignment it came
+    /// from. A message whose partition was revoked since is the new owner's to run.
+    public func isCurrent(_ message: KafkaMessage) -> Bool {
+        core.isCurrent(message)
+    }
+
     // MARK: - Service
 
     /// Polls on a dedicated thread until graceful shutdown; then stops handing out messages,
@@ -53,7 +68,8 @@ public final class KafkaConsumer: Service, Sendable {
     /// offsets, commits synchronously, leaves the group (`rd_kafka_consumer_close`) and destroys
     /// the instance. Cancellation does the same without waiting for handed-out messages.
     ///
-    /// - Throws: `KafkaError` when subscribing failed or `run()` was called twice.
+    /// - Throws: `KafkaError` when subscribing failed, `run()` was called twice, or the
+    ///   instance hit a fatal error (`isFatal`; the process should exit and be restarted).
     public func run() async throws {
         guard try core.start() else { return }
         let core = self.core

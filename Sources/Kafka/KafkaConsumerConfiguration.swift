@@ -42,6 +42,25 @@ public struct KafkaConsumerConfiguration: Sendable {
         self.topics = topics
     }
 
+    /// Properties the consumer's guarantees rest on; `additionalProperties` may not set them.
+    ///
+    /// Manual offset storing and commit behind finished work is what makes consumption
+    /// at-least-once; the rebalance callback speaks the cooperative protocol only; an
+    /// `auto.offset.reset` of `latest` would skip every job queued before a new group first
+    /// joined.
+    public static let reservedProperties: Set<String> = [
+        "enable.auto.commit", "enable.auto.offset.store", "partition.assignment.strategy", "group.protocol",
+        "isolation.level", "enable.partition.eof", "group.id", "auto.offset.reset", "bootstrap.servers",
+    ]
+
+    /// - Throws: `KafkaError` (`invalidArgument`) naming the first reserved property set in
+    ///   `additionalProperties`.
+    func validate() throws(KafkaError) {
+        if let key = additionalProperties.keys.sorted().first(where: Self.reservedProperties.contains) {
+            throw KafkaError.reservedProperty(key)
+        }
+    }
+
     /// The librdkafka properties, in the order they are applied.
     var properties: [(String, String)] {
         var result: [(String, String)] = [

@@ -140,6 +140,14 @@ public struct KafkaError: Error, Sendable, CustomStringConvertible {
         self.init(code: code, message: context.isEmpty ? text : "\(context): \(text)", isRetriable: retriable, isFatal: fatal)
     }
 
+    /// A configured librdkafka property that Sluice fixes itself.
+    static func reservedProperty(_ key: String) -> KafkaError {
+        KafkaError(
+            code: .invalidArgument,
+            message: "kafka.properties: '\(key)' is fixed by Sluice (its delivery guarantees depend on it); remove it from the configuration",
+            isRetriable: false)
+    }
+
     // MARK: - CustomStringConvertible
 
     public var description: String {

@@ -8,10 +8,12 @@ import ServiceLifecycle
 /// `run()`, whichever comes first, so sending works with or without `run()`; `run()` adds the
 /// orderly end (flush at graceful shutdown).
 ///
-/// A librdkafka instance that became unusable — a fatal error, or a broker that keeps answering
-/// UNKNOWN_PRODUCER_ID because it restarted without its state (the in-memory dev broker) — is
-/// replaced: its messages in flight fail with a retriable error and later sends go to a fresh
-/// instance, so the same `KafkaProducer` keeps working. A send never waits much longer than
+/// A fatal error (e.g. a fatal idempotence error) stops the producer: sends fail and `run()`
+/// throws, so the process exits and its supervisor restarts it. With
+/// `recoversFromLostBrokerState` (dev setups), an unusable instance — a fatal error, or a broker
+/// that keeps answering UNKNOWN_PRODUCER_ID because it restarted without its state, as the
+/// in-memory dev broker does — is replaced instead: its messages in flight settle by their own
+/// reports or fail with a retriable error, and later sends go to a fresh instance. A send never waits much longer than
 /// `messageTimeoutMs` for its delivery report (librdkafka checks its own timeout only once a
 /// second, so the producer also keeps a deadline of its own).
 public final class KafkaProducer: Service, Sendable {
@@ -67,6 +69,9 @@ public final class KafkaProducer: Service, Sendable {
     /// Polls delivery reports until graceful shutdown (or cancellation), then flushes (up to
     /// 10 s; what is left fails with a `_PURGE_*` error) and destroys the instance. Sends after
     /// that throw `destroyed`.
+    ///
+    /// - Throws: the fatal `KafkaError` that stopped the producer (only when
+    ///   `recoversFromLostBrokerState` is off; with it on, a fresh instance takes over).
     public func run() async throws {
         do {
             try core.start()
@@ -78,6 +83,9 @@ public final class KafkaProducer: Service, Sendable {
             await core.waitUntilStopped()
         } onCancelOrGracefulShutdown: {
             core.requestStop(flushTimeoutMs: Self.shutdownFlushTimeoutMs)
+        }
+        if let failure = core.failure {
+            throw failure
         }
     }
 }

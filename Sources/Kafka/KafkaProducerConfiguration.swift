@@ -20,11 +20,35 @@ public struct KafkaProducerConfiguration: Sendable {
     /// `partitioner`. Default: `murmur2_random` (Java-compatible). Changing it moves keys between
     /// partitions, so pick one and keep it.
     public var partitioner: String = "murmur2_random"
-    /// Passed to librdkafka as is, after everything above (so these win).
+    /// After an UNKNOWN_PRODUCER_ID that persists (a broker that lost its state, such as the
+    /// in-memory dev broker after a restart), replace the instance instead of waiting forever.
+    /// Real Kafka resolves that case itself, so only dev setups turn this on. Default: false.
+    public var recoversFromLostBrokerState = false
+    /// Passed to librdkafka as is, after everything above (so these win). Reserved properties
+    /// (see `reservedProperties`) are refused.
     public var additionalProperties: [String: String] = [:]
 
     public init(bootstrapServers: String) {
         self.bootstrapServers = bootstrapServers
+    }
+
+    /// Properties the producer's guarantees rest on; `additionalProperties` may not set them.
+    ///
+    /// Idempotence with `acks=all` is what lets a 202 mean "durably queued, once"; the
+    /// partitioner decides which partition a tenant lands on, and the message timeout is how
+    /// the ingress turns a dead broker into a timely 503.
+    public static let reservedProperties: Set<String> = [
+        "enable.idempotence", "acks", "request.required.acks", "max.in.flight.requests.per.connection",
+        "max.in.flight", "enable.gapless.guarantee", "transactional.id", "partitioner", "message.timeout.ms",
+        "delivery.timeout.ms", "bootstrap.servers",
+    ]
+
+    /// - Throws: `KafkaError` (`invalidArgument`) naming the first reserved property set in
+    ///   `additionalProperties`.
+    func validate() throws(KafkaError) {
+        if let key = additionalProperties.keys.sorted().first(where: Self.reservedProperties.contains) {
+            throw KafkaError.reservedProperty(key)
+        }
     }
 
     /// The librdkafka properties, in the order they are applied.

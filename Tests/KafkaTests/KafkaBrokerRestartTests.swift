@@ -23,6 +23,8 @@ struct KafkaBrokerRestartTests {
 
         var configuration = KafkaProducerConfiguration(bootstrapServers: broker.bootstrapServers)
         configuration.messageTimeoutMs = 2_000
+        // The dev broker forgets producer ids across a restart; this is the setting that rebuilds.
+        configuration.recoversFromLostBrokerState = true
         configuration.additionalProperties = KafkaTestSupport.debugProperties
         let producer = try KafkaProducer(configuration: configuration, logger: KafkaTestSupport.logger)
         let service = RunningService(producer)

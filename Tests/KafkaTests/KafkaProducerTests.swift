@@ -6,6 +6,31 @@ import Testing
 
 @Suite("KafkaProducer without a broker")
 struct KafkaProducerOfflineTests {
+    @Test("kafka.properties cannot weaken the delivery guarantees: a reserved key is a start-up error naming it")
+    func reservedPropertiesAreRefused() throws {
+        for key in ["enable.idempotence", "acks", "message.timeout.ms", "partitioner"] {
+            var configuration = KafkaProducerConfiguration(bootstrapServers: "127.0.0.1:1")
+            configuration.additionalProperties = ["linger.ms": "1", key: "0"]
+            #expect {
+                _ = try KafkaProducer(configuration: configuration, logger: KafkaTestSupport.logger)
+            } throws: { error in
+                (error as? KafkaError)?.code == .invalidArgument && "\(error)".contains("'\(key)'")
+            }
+        }
+        for key in ["enable.auto.commit", "enable.auto.offset.store", "partition.assignment.strategy", "isolation.level", "auto.offset.reset"] {
+            var configuration = KafkaConsumerConfiguration(bootstrapServers: "127.0.0.1:1", groupID: "g", topics: ["t"])
+            configuration.additionalProperties = [key: "x"]
+            #expect {
+                _ = try KafkaConsumer(configuration: configuration, logger: KafkaTestSupport.logger)
+            } throws: { error in
+                (error as? KafkaError)?.code == .invalidArgument && "\(error)".contains("'\(key)'")
+            }
+        }
+        var allowed = KafkaProducerConfiguration(bootstrapServers: "127.0.0.1:1")
+        allowed.additionalProperties = ["security.protocol": "plaintext", "linger.ms": "2"]
+        _ = try KafkaProducer(configuration: allowed, logger: KafkaTestSupport.logger)
+    }
+
     @Test(.timeLimit(.minutes(1)))
     func unreachableBrokerFailsRetriablyWithinMessageTimeout() async throws {
         var configuration = KafkaProducerConfiguration(bootstrapServers: "127.0.0.1:1")

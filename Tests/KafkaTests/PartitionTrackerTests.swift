@@ -79,4 +79,20 @@ struct PartitionTrackerTests {
         #expect(tracker.markDone(offset: 4_500) == .marked(watermarkMoved: false))
         #expect(tracker.pendingCount == 1_000)
     }
+
+    @Test("a released offset holds the watermark and is no longer handed out")
+    func releasedOffsetHoldsTheWatermark() {
+        var tracker = tracker(offsets: 0...4)
+        #expect(tracker.markDone(offset: 0) == .marked(watermarkMoved: true))
+        let released = tracker.release(offset: 1)
+        let releasedAgain = tracker.release(offset: 1)
+        #expect(released)
+        #expect(!releasedAgain, "a second release changes nothing")
+        #expect(tracker.handedOutCount == 3)
+        for offset: Int64 in 2...4 { _ = tracker.markDone(offset: offset) }
+        #expect(tracker.watermark == 1, "the released job is read again after the next assignment")
+        let doneAfterRelease = tracker.markDone(offset: 1)
+        #expect(doneAfterRelease == .ignored, "released is not done")
+        #expect(tracker.handedOutOffsets.isEmpty)
+    }
 }

@@ -28,14 +28,24 @@ final class ConsumerCore: Sendable {
         var continuation: CheckedContinuation<KafkaMessage?, Never>
     }
 
+    /// A message handed out from an assignment that has ended (revoked, lost or reset) and not
+    /// yet handed back: it still counts against `maxOutstanding` until the app marks it done or
+    /// releases it, so the app never holds more than the bound across rebalances.
+    struct Orphan: Hashable, Sendable {
+        var topicPartition: TopicPartition
+        var offset: Int64
+        var generation: UInt64
+    }
+
     struct State: Sendable {
         let maxOutstanding: Int
         var phase = Phase.idle
         var client: RDKafkaClient?
         var trackers: [TopicPartition: PartitionTracker] = [:]
         var buffer = MessageBuffer()
-        /// Handed out and not marked done, on partitions still assigned.
+        /// Handed out and neither marked done nor released (orphans included).
         var outstanding = 0
+        var orphans: Set<Orphan> = []
         var waiter: Waiter?
         var nextWaiterID: UInt64 = 1
         /// Incremented for each assignment; 0 is never used (see `KafkaMessage(topic:…)`).
@@ -77,13 +87,20 @@ final class ConsumerCore: Sendable {
 
         /// Forgets a partition's bookkeeping (and its buffered messages) and tracks it anew.
         mutating func resetTracker(_ topicPartition: TopicPartition) {
-            if let old = trackers[topicPartition] {
-                outstanding -= old.handedOutCount
-            }
+            orphanHandedOut(topicPartition)
             generation += 1
             trackers[topicPartition] = PartitionTracker(generation: generation)
             buffer.removeAll(in: [topicPartition])
             dirty.remove(topicPartition)
+        }
+
+        /// The partition's handed-out messages outlive its tracker: they stay outstanding until
+        /// the app hands them back.
+        mutating func orphanHandedOut(_ topicPartition: TopicPartition) {
+            guard let tracker = trackers[topicPartition] else { return }
+            for offset in tracker.handedOutOffsets {
+                orphans.insert(Orphan(topicPartition: topicPartition, offset: offset, generation: tracker.generation))
+            }
         }
 
         /// Ends the reader's wait with nil (shutdown).
@@ -123,6 +140,9 @@ final class ConsumerCore: Sendable {
     /// Bounds each synchronous commit: with the broker gone librdkafka would wait for a
     /// coordinator for a long time, and shutdown must not hang on it.
     static let commitTimeoutMs: Int32 = 5_000
+    /// How long closing (final commit, leaving the group, destroying) may take before `run()`
+    /// returns without it.
+    static let closeTimeout: Duration = .seconds(15)
     /// How long a full buffer may wait for the reader before the partitions are paused. While
     /// it waits the poll thread does not poll (messages stay in librdkafka's own bounded
     /// prefetch queue). Pausing at once would throw that queue away and refetch it on resume:
@@ -132,6 +152,7 @@ final class ConsumerCore: Sendable {
     // MARK: - Life cycle
 
     init(configuration: KafkaConsumerConfiguration, logger: Logger) throws(KafkaError) {
+        try configuration.validate()
         guard !configuration.topics.isEmpty else {
             throw KafkaError(code: .invalidArgument, message: "a Kafka consumer needs at least one topic", isRetriable: false)
         }
@@ -269,17 +290,45 @@ final class ConsumerCore: Sendable {
 
     /// Records that the app finished `message`; the poll thread stores the new watermark.
     func markDone(_ message: KafkaMessage) {
+        handBack(message, finished: true)
+    }
+
+    /// The app gives `message` up unfinished: it no longer counts as outstanding, and its offset
+    /// (with every later one of its partition) stays uncommitted, so it is read again after the
+    /// next rebalance or restart.
+    func release(_ message: KafkaMessage) {
+        handBack(message, finished: false)
+    }
+
+    /// Whether `message` still belongs to this member's current assignment of its partition.
+    func isCurrent(_ message: KafkaMessage) -> Bool {
+        let topicPartition = TopicPartition(topic: message.topic, partition: message.partition)
+        return state.withLock { state in
+            message.assignmentGeneration != 0 && state.trackers[topicPartition]?.generation == message.assignmentGeneration
+        }
+    }
+
+    private func handBack(_ message: KafkaMessage, finished: Bool) {
         let topicPartition = TopicPartition(topic: message.topic, partition: message.partition)
         let (handout, wakePoller) = state.withLock { state -> ((Waiter, KafkaMessage)?, Bool) in
-            guard message.assignmentGeneration != 0,
-                state.trackers[topicPartition]?.generation == message.assignmentGeneration,
-                let result = state.trackers[topicPartition]?.markDone(offset: message.offset),
-                case .marked(let watermarkMoved) = result
-            else { return (nil, false) }
-            state.outstanding -= 1
-            if watermarkMoved {
-                state.dirty.insert(topicPartition)
+            guard message.assignmentGeneration != 0 else { return (nil, false) }
+            if state.trackers[topicPartition]?.generation == message.assignmentGeneration {
+                if finished {
+                    guard let result = state.trackers[topicPartition]?.markDone(offset: message.offset),
+                        case .marked(let watermarkMoved) = result
+                    else { return (nil, false) }
+                    if watermarkMoved {
+                        state.dirty.insert(topicPartition)
+                    }
+                } else {
+                    guard state.trackers[topicPartition]?.release(offset: message.offset) == true else { return (nil, false) }
+                }
+            } else {
+                // From an assignment that has ended: only the outstanding count changes.
+                let orphan = Orphan(topicPartition: topicPartition, offset: message.offset, generation: message.assignmentGeneration)
+                guard state.orphans.remove(orphan) != nil else { return (nil, false) }
             }
+            state.outstanding -= 1
             return (state.handOut(), state.takeSpaceWakeup())
         }
         if wakePoller {
@@ -365,12 +414,35 @@ final class ConsumerCore: Sendable {
             defer { rd_kafka_message_destroy(message) }
             if message.pointee.err == RD_KAFKA_RESP_ERR_NO_ERROR {
                 accept(message)
+            } else if message.pointee.err == RD_KAFKA_RESP_ERR__FATAL {
+                failFatally(rk)
             } else {
                 let error = KafkaError(message.pointee.err, context: "consumer")
                 logger.log(level: error.isRetriable ? .debug : .warning, "Kafka consumer error event", metadata: ["error": "\(error)"])
             }
         }
         maintain(rk)
+    }
+
+    /// A fatal error (e.g. this member was fenced) leaves the instance unusable: a consumer
+    /// that carried on would look alive and do nothing. Stop at once, without waiting for
+    /// handed-out messages (their offsets stay uncommitted), and let `run()` throw, so the
+    /// process exits non-zero and its supervisor restarts it.
+    private func failFatally(_ rk: OpaquePointer) {
+        var reason = [CChar](repeating: 0, count: 512)
+        let code = rd_kafka_fatal_error(rk, &reason, reason.count)
+        let text = String(decoding: reason.prefix { $0 != 0 }.map(UInt8.init(bitPattern:)), as: UTF8.self)
+        let error = KafkaError(code: .fatal, message: "fatal Kafka consumer error (\(KafkaError.Code(code))): \(text)", isRetriable: false, isFatal: true)
+        logger.critical("Kafka consumer hit a fatal error; stopping so that the process can be restarted", metadata: ["error": "\(error)"])
+        let waiter = state.withLock { state -> Waiter? in
+            if state.runError == nil { state.runError = error }
+            if state.phase == .running || state.phase == .draining {
+                state.phase = .draining
+                state.drainDeadline = .now
+            }
+            return state.takeWaiter()
+        }
+        waiter?.continuation.resume(returning: nil)
     }
 
     /// Tracks and buffers one fetched message (dropped while draining: never handed out, so its
@@ -494,11 +566,11 @@ final class ConsumerCore: Sendable {
         let (commits, handout) = state.withLock { state -> ([(TopicPartition, Int64?)], (Waiter, KafkaMessage)?) in
             var commits: [(TopicPartition, Int64?)] = []
             for topicPartition in partitions {
+                state.orphanHandedOut(topicPartition)
                 guard let tracker = state.trackers.removeValue(forKey: topicPartition) else { continue }
                 if let watermark = tracker.watermark {
                     commits.append((topicPartition, watermark))
                 }
-                state.outstanding -= tracker.handedOutCount
                 state.dirty.remove(topicPartition)
             }
             state.buffer.removeAll(in: Set(partitions))
@@ -549,6 +621,15 @@ final class ConsumerCore: Sendable {
     /// Stores every watermark, commits synchronously, leaves the group, destroys the instance.
     private func close(_ client: RDKafkaClient) {
         let rk = client.handle.pointer
+        // Commit and leave are each bounded by librdkafka, but only loosely (leaving waits for
+        // the coordinator up to about session.timeout.ms); a stuck close must not keep a
+        // stopping process alive, so `run()` returns after `closeTimeout` regardless.
+        let timeout = Self.closeTimeout
+        DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(Int(timeout.components.seconds) * 1000)) { [closed, logger] in
+            guard !closed.isSignalled else { return }
+            logger.error("Kafka consumer close did not finish in time; giving up on it", metadata: ["timeout": "\(timeout)"])
+            closed.signal()
+        }
         store(rk, state.withLock { $0.offsetsToStore(all: true) })
         let err = commit(rk, nil)
         if err != RD_KAFKA_RESP_ERR_NO_ERROR, err != RD_KAFKA_RESP_ERR__NO_OFFSET {
@@ -563,6 +644,7 @@ final class ConsumerCore: Sendable {
             state.trackers = [:]
             state.buffer = MessageBuffer()
             state.outstanding = 0
+            state.orphans = []
             return state.takeWaiter()
         }
         waiter?.continuation.resume(returning: nil)

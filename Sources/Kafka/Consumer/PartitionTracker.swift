@@ -12,6 +12,9 @@ struct PartitionTracker: Sendable {
         case buffered
         /// Handed out by `messages`, not yet marked done.
         case handedOut
+        /// Handed back unfinished (`KafkaConsumer.release`): it holds the watermark so that
+        /// the message is read again by whoever reads the partition next.
+        case released
         case done
     }
 
@@ -88,6 +91,19 @@ struct PartitionTracker: Sendable {
         }
         compact()
         return .marked(watermarkMoved: true)
+    }
+
+    /// Marks a handed-out offset as given up: no longer outstanding, never done.
+    mutating func release(offset: Int64) -> Bool {
+        guard let index = index(of: offset), entries[index].state == .handedOut else { return false }
+        entries[index].state = .released
+        handedOutCount -= 1
+        return true
+    }
+
+    /// The offsets handed out and not yet marked done or released.
+    var handedOutOffsets: [Int64] {
+        entries[head...].lazy.filter { $0.state == .handedOut }.map(\.offset)
     }
 
     // MARK: - Internals

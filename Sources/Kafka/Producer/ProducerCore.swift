@@ -43,6 +43,9 @@ final class ProducerCore: Sendable {
         /// Stop was requested; the poll thread flushes for up to this long, then destroys the instance.
         case stopping(flushTimeoutMs: Int)
         case stopped
+        /// The instance hit a fatal error and recovery is off: every send fails with it, and
+        /// `run()` throws it so that the process exits and is restarted.
+        case failed(KafkaError)
     }
 
     private struct State {
@@ -117,6 +120,7 @@ final class ProducerCore: Sendable {
     // MARK: - Life cycle
 
     init(configuration: KafkaProducerConfiguration, logger: Logger) throws(KafkaError) {
+        try configuration.validate()
         self.configuration = configuration
         self.logger = logger
         let client = try makeClient(generation: 1)
@@ -151,6 +155,8 @@ final class ProducerCore: Sendable {
                 return false
             case .stopping, .stopped:
                 throw Self.destroyedError
+            case .failed(let error):
+                throw error
             }
         }
         if shouldStart {
@@ -169,7 +175,7 @@ final class ProducerCore: Sendable {
             case .running:
                 state.phase = .stopping(flushTimeoutMs: flushTimeoutMs)
                 return false
-            case .stopping, .stopped:
+            case .stopping, .stopped, .failed:
                 return false
             }
         }
@@ -181,6 +187,14 @@ final class ProducerCore: Sendable {
     /// Returns once the poll thread has flushed and destroyed the instance.
     func waitUntilStopped() async {
         await stopped.wait()
+    }
+
+    /// The fatal error that stopped the producer, if one did.
+    var failure: KafkaError? {
+        state.withLock { state in
+            if case .failed(let error) = state.phase { return error }
+            return nil
+        }
     }
 
     static let destroyedError = KafkaError(
@@ -245,7 +259,7 @@ final class ProducerCore: Sendable {
                 return (client, id)
             }
             guard let lease else {
-                settleFailed(group: group, error: Self.destroyedError)
+                settleFailed(group: group, error: failure ?? Self.destroyedError)
                 return
             }
 
@@ -263,10 +277,13 @@ final class ProducerCore: Sendable {
                 return true
             }
             let waitable = error.code == .queueFull || error.code == .fatal || error.isFatal
-            if waitable && ContinuousClock.now < deadline {
-                try? await Task.sleep(for: .milliseconds(backoffMs))
-                backoffMs = min(backoffMs * 2, 50)
-                continue
+            if waitable && ContinuousClock.now < deadline && !Task.isCancelled {
+                // A cancelled sender stops here: its sleep would return at once and spin.
+                do {
+                    try await Task.sleep(for: .milliseconds(backoffMs))
+                    backoffMs = min(backoffMs * 2, 50)
+                    continue
+                } catch {}
             }
             if wasPending {
                 settleFailed(group: group, error: error)
@@ -322,8 +339,11 @@ final class ProducerCore: Sendable {
     private func pollLoop() {
         while true {
             let (client, flushTimeoutMs) = state.withLock { state -> (RDKafkaClient?, Int?) in
-                if case .stopping(let flushTimeoutMs) = state.phase { return (state.client, flushTimeoutMs) }
-                return (state.client, nil)
+                switch state.phase {
+                case .stopping(let flushTimeoutMs): return (state.client, flushTimeoutMs)
+                case .failed: return (state.client, 0)
+                default: return (state.client, nil)
+                }
             }
             guard let client else { break }
             if let flushTimeoutMs {
@@ -333,7 +353,7 @@ final class ProducerCore: Sendable {
             rd_kafka_poll(client.handle.pointer, 100)
             expireOverdueDeliveries()
             // At most one rebuild per round: `client` is retired by it.
-            _ = checkFatalError(client) || checkUnknownProducerID(client)
+            _ = checkFatalError(client) || (configuration.recoversFromLostBrokerState && checkUnknownProducerID(client))
         }
         stopped.signal()
     }
@@ -386,7 +406,26 @@ final class ProducerCore: Sendable {
         let err = rd_kafka_fatal_error(client.handle.pointer, &reason, reason.count)
         guard err != RD_KAFKA_RESP_ERR_NO_ERROR else { return false }
         let text = String(decoding: reason.prefix { $0 != 0 }.map(UInt8.init(bitPattern:)), as: UTF8.self)
+        guard configuration.recoversFromLostBrokerState else {
+            fail(KafkaError(
+                code: .fatal, message: "fatal Kafka producer error (\(KafkaError.Code(err))): \(text)",
+                isRetriable: false, isFatal: true))
+            return true
+        }
         return rebuild(client, code: KafkaError.Code(err), reason: text)
+    }
+
+    /// Stops sending for good after a fatal error: a producer that carried on would refuse
+    /// every record while the process looked healthy. Sends in flight fail (their records may
+    /// or may not be stored), later ones fail at once, and `KafkaProducer.run()` throws.
+    private func fail(_ error: KafkaError) {
+        logger.critical(
+            "Kafka producer hit a fatal error; stopping so that the process can be restarted",
+            metadata: ["error": "\(error)"])
+        state.withLock { state in
+            if case .stopped = state.phase { return }
+            state.phase = .failed(error)
+        }
     }
 
     /// A broker that lost its state (the in-memory dev broker after a restart) answers every
@@ -427,30 +466,34 @@ final class ProducerCore: Sendable {
             isRetriable: true,
             isFatal: true
         )
-        let resumes = state.withLock { state in
-            state.client = fresh
-            let stale = state.deliveries.filter { $0.value.generation == client.generation }
-            return stale.compactMap { id, delivery in
-                state.deliveries[id] = nil
-                return state.settle(group: delivery.group, with: .failure(failure))
-            }
-        }
-        for (continuation, result) in resumes {
-            continuation.resume(with: result)
-        }
-        retire(client)
+        state.withLock { $0.client = fresh }
+        retire(client, failure: failure)
         return true
     }
 
     /// Purges and destroys an instance that is no longer the current one, on its own thread so
     /// the poll thread goes on serving the new instance.
-    private func retire(_ client: RDKafkaClient) {
+    ///
+    /// Its messages are settled by its own delivery reports first: one the broker acknowledged
+    /// before the purge still reports success (a send must never be told it failed when it was
+    /// stored); purged ones report `_PURGE_*`. Whatever has no report after that fails with
+    /// `failure` (stored or not, nobody can say).
+    private func retire(_ client: RDKafkaClient, failure: KafkaError) {
         DedicatedThread.start(name: "sluice-kafka-producer-retire") { [self] in
             waitForUsers(client)
             let rk = client.handle.pointer
             rd_kafka_purge(rk, Int32(RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT))
-            // Serve the purge reports (their sends were already failed) so destroy finds nothing left.
             _ = rd_kafka_flush(rk, 2_000)
+            let resumes = state.withLock { state in
+                let stale = state.deliveries.filter { $0.value.generation == client.generation }
+                return stale.compactMap { id, delivery in
+                    state.deliveries[id] = nil
+                    return state.settle(group: delivery.group, with: .failure(failure))
+                }
+            }
+            for (continuation, result) in resumes {
+                continuation.resume(with: result)
+            }
             client.destroy()
         }
     }
@@ -472,11 +515,13 @@ final class ProducerCore: Sendable {
             _ = rd_kafka_flush(rk, 500)
         }
         let resumes = state.withLock { state in
-            state.phase = .stopped
+            if case .failed = state.phase {} else { state.phase = .stopped }
             state.client = nil
             let left = state.deliveries
             state.deliveries = [:]
-            return left.compactMap { state.settle(group: $0.value.group, with: .failure(Self.destroyedError)) }
+            var error = Self.destroyedError
+            if case .failed(let fatal) = state.phase { error = fatal }
+            return left.compactMap { state.settle(group: $0.value.group, with: .failure(error)) }
         }
         for (continuation, result) in resumes {
             continuation.resume(with: result)
