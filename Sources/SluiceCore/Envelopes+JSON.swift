@@ -17,6 +17,7 @@ extension JobEnvelope: JSONRepresentable {
             idempotencyKey: try r.optionalString("idempotency_key"), batchID: try r.optionalString("batch_id"),
             traceparent: try r.optionalString("traceparent")
         )
+        notBeforeMs = try r.optionalInt("not_before_ms")
     }
 
     public var json: JSONValue {
@@ -34,6 +35,7 @@ extension JobEnvelope: JSONRepresentable {
         w.set("idempotency_key", idempotencyKey)
         w.set("batch_id", batchID)
         w.set("traceparent", traceparent)
+        w.set("not_before_ms", notBeforeMs)
         return w.json
     }
 }

@@ -20,6 +20,8 @@ public struct JobEnvelope: Sendable, Equatable {
     public var idempotencyKey: String?
     public var batchID: String?
     public var traceparent: String?
+    /// Set on a job waiting in a retry topic: Unix milliseconds before which it must not run.
+    public var notBeforeMs: Int64?
 
     public struct Webhook: Sendable, Equatable {
         public var url: String

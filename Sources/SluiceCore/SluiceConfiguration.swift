@@ -58,6 +58,16 @@ public struct SluiceConfiguration: Sendable, Decodable {
         if workers.weights.count != 3 || workers.weights.contains(where: { $0 < 1 }) {
             problems.append("workers.weights must be three positive numbers (p0, p1, p2)")
         }
+        let day = 86_400_000
+        for (key, value, range) in [
+            ("workers.retry_base_delay_ms", workers.retryBaseDelayMs, 1...day),
+            ("workers.retry_max_delay_ms", workers.retryMaxDelayMs, 1...day),
+            ("workers.local_retry_max_ms", workers.localRetryMaxMs, 0...60_000),
+            ("workers.retry_max_waiting", workers.retryMaxWaiting, 1...1_000_000),
+            ("workers.shutdown_grace_ms", workers.shutdownGraceMs, 0...600_000),
+        ] where !range.contains(value) {
+            problems.append("\(key) must be between \(range.lowerBound) and \(range.upperBound)")
+        }
         return problems
     }
 }
@@ -74,18 +84,26 @@ public struct BrokerConfiguration: Sendable, Decodable {
     public var sessionTimeoutMs: Int
     /// Default: 3000.
     public var heartbeatIntervalMs: Int
-    /// Passed to librdkafka as is, for every client (security.protocol, sasl.*, …). Default: none.
+    /// Passed to librdkafka as is, for every client (security.protocol, sasl.*, …). Properties
+    /// Sluice's guarantees rest on (`enable.auto.commit`, `acks`, …) are refused at start-up.
+    /// Default: none.
     public var properties: [String: String]
+    /// The broker may lose its state (the in-memory dev broker): a producer whose id the broker
+    /// forgot, or that hit a fatal error, is rebuilt instead of stopping the process. Real Kafka
+    /// handles that itself, and a fatal error there should restart the process. Default: false.
+    public var devBroker: Bool
 
     public init(
         bootstrapServers: String = "127.0.0.1:9092", topicPrefix: String = TopicCatalog.canonicalPrefix,
-        sessionTimeoutMs: Int = 45_000, heartbeatIntervalMs: Int = 3_000, properties: [String: String] = [:]
+        sessionTimeoutMs: Int = 45_000, heartbeatIntervalMs: Int = 3_000, properties: [String: String] = [:],
+        devBroker: Bool = false
     ) {
         self.bootstrapServers = bootstrapServers
         self.topicPrefix = topicPrefix
         self.sessionTimeoutMs = sessionTimeoutMs
         self.heartbeatIntervalMs = heartbeatIntervalMs
         self.properties = properties
+        self.devBroker = devBroker
     }
 
     public var topics: TopicCatalog { TopicCatalog(prefix: topicPrefix) }
@@ -93,7 +111,7 @@ public struct BrokerConfiguration: Sendable, Decodable {
     enum CodingKeys: String, CodingKey {
         case bootstrapServers = "bootstrap_servers", topicPrefix = "topic_prefix"
         case sessionTimeoutMs = "session_timeout_ms", heartbeatIntervalMs = "heartbeat_interval_ms"
-        case properties
+        case properties, devBroker = "dev_broker"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -104,6 +122,7 @@ public struct BrokerConfiguration: Sendable, Decodable {
         sessionTimeoutMs = try c.decodeIfPresent(Int.self, forKey: .sessionTimeoutMs) ?? d.sessionTimeoutMs
         heartbeatIntervalMs = try c.decodeIfPresent(Int.self, forKey: .heartbeatIntervalMs) ?? d.heartbeatIntervalMs
         properties = try c.decodeIfPresent([String: String].self, forKey: .properties) ?? d.properties
+        devBroker = try c.decodeIfPresent(Bool.self, forKey: .devBroker) ?? d.devBroker
     }
 }
 
@@ -166,11 +185,28 @@ public struct WorkerConfiguration: Sendable, Decodable {
     public var maxAttempts: Int
     /// First wait between tries, doubled each time (a provider's `Retry-After` wins). Default: 500.
     public var retryBaseDelayMs: Int
+    /// Longest wait between tries; also the cap on a provider's `Retry-After`. Default: 3600000.
+    public var retryMaxDelayMs: Int
+    /// Waits up to this long happen in the worker, holding the job's slot; longer ones go
+    /// through the retry topics so that the job's partition keeps committing. Default: 2000.
+    public var localRetryMaxMs: Int
+    /// Jobs waiting in the retry topics' relay at once, per process; past it the retry topics
+    /// pause (the jobs wait longer, nothing is lost). Default: 4096.
+    public var retryMaxWaiting: Int
+    /// At shutdown, how long running provider calls may finish before they are cancelled and
+    /// left for redelivery. Queued jobs do not start once shutdown begins. Default: 10000.
+    public var shutdownGraceMs: Int
 
     public init(
         maxInFlight: Int = 256, concurrency: Int = 128, weights: [Int] = [8, 4, 1], requestTimeoutMs: Int = 120_000,
-        connectTimeoutMs: Int = 5_000, maxAttempts: Int = 5, retryBaseDelayMs: Int = 500
+        connectTimeoutMs: Int = 5_000, maxAttempts: Int = 5, retryBaseDelayMs: Int = 500,
+        retryMaxDelayMs: Int = 3_600_000, localRetryMaxMs: Int = 2_000, retryMaxWaiting: Int = 4_096,
+        shutdownGraceMs: Int = 10_000
     ) {
+        self.retryMaxDelayMs = retryMaxDelayMs
+        self.localRetryMaxMs = localRetryMaxMs
+        self.retryMaxWaiting = retryMaxWaiting
+        self.shutdownGraceMs = shutdownGraceMs
         self.maxAttempts = maxAttempts
         self.retryBaseDelayMs = retryBaseDelayMs
         self.maxInFlight = maxInFlight
@@ -184,6 +220,8 @@ public struct WorkerConfiguration: Sendable, Decodable {
         case maxInFlight = "max_in_flight", concurrency, weights
         case requestTimeoutMs = "request_timeout_ms", connectTimeoutMs = "connect_timeout_ms"
         case maxAttempts = "max_attempts", retryBaseDelayMs = "retry_base_delay_ms"
+        case retryMaxDelayMs = "retry_max_delay_ms", localRetryMaxMs = "local_retry_max_ms"
+        case retryMaxWaiting = "retry_max_waiting", shutdownGraceMs = "shutdown_grace_ms"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -196,6 +234,10 @@ public struct WorkerConfiguration: Sendable, Decodable {
         connectTimeoutMs = try c.decodeIfPresent(Int.self, forKey: .connectTimeoutMs) ?? d.connectTimeoutMs
         maxAttempts = try c.decodeIfPresent(Int.self, forKey: .maxAttempts) ?? d.maxAttempts
         retryBaseDelayMs = try c.decodeIfPresent(Int.self, forKey: .retryBaseDelayMs) ?? d.retryBaseDelayMs
+        retryMaxDelayMs = try c.decodeIfPresent(Int.self, forKey: .retryMaxDelayMs) ?? d.retryMaxDelayMs
+        localRetryMaxMs = try c.decodeIfPresent(Int.self, forKey: .localRetryMaxMs) ?? d.localRetryMaxMs
+        retryMaxWaiting = try c.decodeIfPresent(Int.self, forKey: .retryMaxWaiting) ?? d.retryMaxWaiting
+        shutdownGraceMs = try c.decodeIfPresent(Int.self, forKey: .shutdownGraceMs) ?? d.shutdownGraceMs
     }
 }
 

@@ -15,6 +15,30 @@ public struct TopicCatalog: Sendable, Hashable {
     public var results: String { "\(prefix).results" }
     public var audit: String { "\(prefix).audit" }
     public var jobsDLQ: String { "\(prefix).jobs.dlq" }
+
+    // MARK: - Consumer groups
+
+    /// Consumer groups carry the prefix too: two Sluices sharing a cluster must not share a
+    /// group, or each would be handed partitions of topics it never reads. With the canonical
+    /// prefix these are `sluice-workers`, `sluice-retry` and `sluice-ledger`.
+    public var workersGroup: String { "\(prefix)-workers" }
+    public var retryGroup: String { "\(prefix)-retry" }
+    public var ledgerGroup: String { "\(prefix)-ledger" }
+
+    /// The delay buckets of `sluice.jobs.retry.<delay>`, shortest first, as (suffix, ms).
+    public static let retryDelays: [(name: String, ms: Int)] = [
+        ("5s", 5_000), ("1m", 60_000), ("10m", 600_000), ("1h", 3_600_000),
+    ]
+
+    public var allJobRetries: [String] { Self.retryDelays.map { "\(prefix).jobs.retry.\($0.name)" } }
+
+    /// The retry topic for a wait of `delayMs`: the longest bucket not longer than the wait
+    /// (the shortest for shorter waits). The job carries its exact not-before time; the bucket
+    /// only keeps waits of one order of magnitude together.
+    public func jobRetry(delayMs: Int) -> String {
+        let bucket = Self.retryDelays.last { $0.ms <= delayMs } ?? Self.retryDelays[0]
+        return "\(prefix).jobs.retry.\(bucket.name)"
+    }
     public var control: String { "\(prefix).control" }
 
     /// Maps a canonical name from topics/*.yaml (`sluice.jobs.p0`) to this catalog's prefix.

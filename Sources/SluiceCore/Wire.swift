@@ -15,6 +15,6 @@ public enum Wire {
 
     /// Milliseconds since the Unix epoch, the timestamp unit of every envelope.
     public static func nowMs() -> Int64 {
-        Int64(Date().timeIntervalSince1970 * 1000)
+        WallClock.system.nowMs()
     }
 }

@@ -2,6 +2,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import ServiceLifecycle
+import SluiceCore
 
 /// The fake LLM provider behind `sluice stub-provider`: OpenAI-, Anthropic- and Gemini-shaped
 /// endpoints that answer with a deterministic summary, after a configurable latency, with
@@ -12,6 +13,11 @@ import ServiceLifecycle
 /// - `POST /v1/messages` (Anthropic Messages)
 /// - `POST /v1beta/models/{model}:generateContent` (Gemini)
 /// - `GET /healthz`, `HEAD /healthz` → 200
+/// - `GET /stub/calls` → `{"total": N, "calls": {"<job id>": n, …}}`, counted by the
+///   `X-Sluice-Job-Id` header, so fault tests can count duplicate calls
+/// - `POST /stub/faults` with any of `latency_ms`, `latency_jitter_ms`, `error_rate`,
+///   `error_status`, `rate_limit_rate`, `retry_after_seconds`, `hang_rate`, `fail_first_calls`
+///   → the faults now in force
 ///
 /// No authentication: any key is accepted, so it listens on loopback by default.
 public struct StubProviderService: Service {
@@ -49,8 +55,22 @@ public struct StubProviderService: Service {
     // MARK: - Routes
 
     private func makeRouter() -> Router<BasicRequestContext> {
-        let responder = StubResponder(configuration: configuration)
+        let state = StubState(faults: configuration.faults)
+        let responder = StubResponder(state: state)
         let router = Router()
+        router.get("/stub/calls") { _, _ in
+            let (perJob, total) = state.calls
+            let body: JSONValue = ["total": .int(Int64(total)), "calls": .object(perJob.mapValues { .int(Int64($0)) })]
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: body.serialized())))
+        }
+        router.post("/stub/faults") { request, _ in
+            let bytes = try await request.body.collect(upTo: 64 * 1024)
+            guard case .object(let fields)? = try? JSONValue.parse(bytes.readableBytesView) else { throw HTTPError(.badRequest, message: "a JSON object of faults") }
+            var faults = state.faults
+            try faults.update(from: fields)
+            state.faults = faults
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: faults.json.serialized())))
+        }
         router.get("/healthz") { _, _ in HTTPResponse.Status.ok }
         router.head("/healthz") { _, _ in HTTPResponse.Status.ok }
         router.post("/v1/chat/completions") { request, _ in

@@ -9,14 +9,19 @@ import SluiceCore
 /// is even read, a bad body fails fast, and only accepted work takes the model's time (and
 /// may then fail with a 500).
 struct StubResponder: Sendable {
-    let configuration: StubProviderConfiguration
+    let state: StubState
+
+    /// The header naming the job a call is for (Sluice's workers send it).
+    static let jobIDHeader = HTTPField.Name("X-Sluice-Job-Id")!
 
     /// Bodies above this are answered 413 by Hummingbird; real providers cap requests too.
     private static let maxBodyBytes = 8 << 20
 
     func respond(_ dialect: some StubDialect, to request: Request, pathModel: String? = nil) async throws -> Response {
-        if Self.roll(configuration.rateLimitRate) {
-            let seconds = max(0, configuration.retryAfterSeconds)
+        let faults = state.faults
+        let call = state.recordCall(jobID: request.headers[Self.jobIDHeader])
+        if call <= faults.failFirstCalls || Self.roll(faults.rateLimitRate) {
+            let seconds = max(0, faults.retryAfterSeconds)
             return Self.json(
                 .tooManyRequests, dialect.errorBody(.rateLimited(retryAfterSeconds: seconds)),
                 extra: [.retryAfter: "\(seconds)"])
@@ -28,9 +33,13 @@ struct StubResponder: Sendable {
         } catch {
             return Self.json(.badRequest, dialect.errorBody(.invalidRequest(error)))
         }
-        try await delay()
-        if Self.roll(configuration.errorRate) {
-            return Self.json(.internalServerError, dialect.errorBody(.serverError))
+        if Self.roll(faults.hangRate) {
+            // Never answers: only the client's timeout (or its going away) ends this.
+            try await Task.sleep(for: .seconds(3_600))
+        }
+        try await delay(faults)
+        if Self.roll(faults.errorRate) {
+            return Self.json(.init(code: faults.errorStatus), dialect.errorBody(.serverError))
         }
         return Self.json(.ok, try dialect.answer(chat, completion: chat.complete()))
     }
@@ -48,9 +57,9 @@ struct StubResponder: Sendable {
         return try dialect.parse(body, pathModel: pathModel)
     }
 
-    private func delay() async throws {
-        let jitter = configuration.latencyJitterMs > 0 ? Int.random(in: 0...configuration.latencyJitterMs) : 0
-        let total = max(0, configuration.latencyMs) + jitter
+    private func delay(_ faults: StubFaults) async throws {
+        let jitter = faults.latencyJitterMs > 0 ? Int.random(in: 0...faults.latencyJitterMs) : 0
+        let total = max(0, faults.latencyMs) + jitter
         if total > 0 { try await Task.sleep(for: .milliseconds(total)) }
     }
 

@@ -1,4 +1,3 @@
-import Foundation
 import Kafka
 import Logging
 import ServiceLifecycle
@@ -9,16 +8,28 @@ import SluiceCore
 /// Many jobs are in flight at once (up to the consumer's `maxOutstanding`, which pauses the
 /// partitions at its bound); `concurrency` of them call providers while the rest wait in a
 /// weighted queue, so p0 work overtakes a bulk backlog. A message is marked done — and so its
-/// offset may be committed — only after its result and audit events were acknowledged by Kafka.
+/// offset may be committed — only after its result and audit events were acknowledged by Kafka,
+/// or after it was handed on to a retry topic or the DLQ.
+///
+/// Jobs never wait long while holding their partition: a retry due within
+/// `localRetryMaxMs` waits here; a later one is re-produced to `sluice.jobs.retry.<delay>` with
+/// its next attempt number and not-before time, and its offset moves on (``RetryRelay`` puts it
+/// back on its jobs topic when due).
 public struct LLMWorkerPool: Service {
+    /// The largest result record: the topics' and the producer's `max.message.bytes` (4 MiB,
+    /// topics/*.yaml and the producer wiring) less room for headers and batch overhead.
+    public static let maxResultBytes = 4 * 1024 * 1024 - 64 * 1024
+
     private let configuration: WorkerConfiguration
     private let consumer: KafkaConsumer
-    private let producer: KafkaProducer
+    private let publisher: JobPublisher
     private let topics: TopicCatalog
     private let router: ProviderRouter
     private let http: CurlHTTPClient
     private let adapter: OpenAIChatAdapter
     private let instance: String
+    private let clock: WallClock
+    private let backoff: Backoff
     private let logger: Logger
 
     /// - Parameters:
@@ -26,23 +37,30 @@ public struct LLMWorkerPool: Service {
     ///   - instance: names this process in audit events (`worker:<host>:<pid>`).
     public init(
         configuration: WorkerConfiguration, consumer: KafkaConsumer, producer: KafkaProducer, topics: TopicCatalog,
-        router: ProviderRouter, http: CurlHTTPClient, instance: String, logger: Logger
+        router: ProviderRouter, http: CurlHTTPClient, instance: String, clock: WallClock = .system, logger: Logger
     ) {
         self.configuration = configuration
         self.consumer = consumer
-        self.producer = producer
+        self.publisher = JobPublisher(producer: producer, topics: topics, logger: logger)
         self.topics = topics
         self.router = router
         self.http = http
         self.adapter = OpenAIChatAdapter(timeoutMs: configuration.requestTimeoutMs)
         self.instance = instance
+        self.clock = clock
+        self.backoff = Backoff(baseMs: configuration.retryBaseDelayMs, capMs: configuration.retryMaxDelayMs)
         self.logger = logger
     }
 
-    /// Runs the consumer too: its graceful shutdown (inherited from this task) ends the message
-    /// stream, the queue drains, and every job taken is finished before this returns.
+    // MARK: - Service
+
+    /// Runs the consumer too. At graceful shutdown no queued job starts (they are released and
+    /// read again later), running provider calls get `shutdownGraceMs` to finish and are then
+    /// cancelled and left uncommitted; the consumer commits and leaves once every job it handed
+    /// out is finished or released.
     public func run() async throws {
         let queue = WeightedJobQueue<KafkaMessage>(weights: configuration.weights)
+        let (shutdown, shutdownStarted) = AsyncStream.makeStream(of: Void.self)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 try await consumer.run()
@@ -50,15 +68,17 @@ public struct LLMWorkerPool: Service {
             group.addTask {
                 for await message in consumer.messages {
                     let priority = topics.priority(ofTopic: message.topic) ?? .p1
-                    queue.push(message, priority: priority)
+                    if !queue.push(message, priority: priority) { consumer.release(message) }
                 }
-                queue.finish()
+                // The consumer stopped handing out (shutdown or a fatal error): nothing queued starts.
+                for message in queue.close() { consumer.release(message) }
             }
-            for _ in 0..<max(1, configuration.concurrency) {
-                group.addTask {
-                    while let message = await queue.next() {
-                        await process(message)
-                    }
+            group.addTask {
+                await withGracefulShutdownHandler {
+                    await runCalls(from: queue, shutdown: shutdown)
+                } onGracefulShutdown: {
+                    for message in queue.close() { consumer.release(message) }
+                    shutdownStarted.finish()
                 }
             }
             try await group.waitForAll()
@@ -66,65 +86,155 @@ public struct LLMWorkerPool: Service {
         logger.info("worker pool stopped")
     }
 
+    /// `concurrency` callers take jobs from the queue until it closes; once shutdown begins, a
+    /// watchdog cancels those still running after the grace period.
+    private func runCalls(from queue: WeightedJobQueue<KafkaMessage>, shutdown: AsyncStream<Void>) async {
+        enum Exit { case caller, graceOver }
+        let callers = max(1, configuration.concurrency)
+        await withTaskGroup(of: Exit.self) { group in
+            for _ in 0..<callers {
+                group.addTask {
+                    while let message = await queue.next() {
+                        await start(message)
+                    }
+                    return .caller
+                }
+            }
+            group.addTask {
+                for await _ in shutdown {}
+                try? await Task.sleep(for: .milliseconds(configuration.shutdownGraceMs))
+                return .graceOver
+            }
+            var running = callers
+            while let exit = await group.next() {
+                switch exit {
+                case .caller:
+                    running -= 1
+                    if running == 0 { group.cancelAll() }  // ends the watchdog
+                case .graceOver:
+                    if running > 0 {
+                        logger.warning(
+                            "shutdown grace is over; cancelling running provider calls (their jobs will run again)",
+                            metadata: ["grace_ms": "\(configuration.shutdownGraceMs)"])
+                        group.cancelAll()
+                    }
+                }
+            }
+        }
+    }
+
     // MARK: - One job
 
-    private func process(_ message: KafkaMessage) async {
-        let job: JobEnvelope
-        do {
-            job = try Wire.decode(JobEnvelope.self, from: message.value)
-        } catch {
-            await deadLetter(message, reason: "undecodable job envelope: \(error)")
+    /// What became of a job this process took.
+    private enum Disposition {
+        /// Its outcome, retry or dead letter is on Kafka: commit its offset.
+        case finished
+        /// Given up unfinished (shutdown): it is read again.
+        case abandoned
+    }
+
+    private func start(_ message: KafkaMessage) async {
+        // Its partition was revoked while it waited: the partition's new owner runs it.
+        guard consumer.isCurrent(message) else {
+            consumer.release(message)
             return
         }
+        let disposition: Disposition
+        do {
+            let job = try Wire.decode(JobEnvelope.self, from: message.value)
+            disposition = await run(job)
+        } catch {
+            disposition = await publisher.deadLetter(message, reason: "undecodable job envelope: \(error)") ? .finished : .abandoned
+        }
+        switch disposition {
+        case .finished: consumer.markDone(message)
+        case .abandoned: consumer.release(message)
+        }
+    }
 
+    private func run(_ job: JobEnvelope) async -> Disposition {
         var attempt = job.attempt
-        var outcome: ProviderOutcome
-        let startedAt = Wire.nowMs()
         let route = router.route(for: job.model)
+        let startedAt = clock.nowMs()
         while true {
             // The start is published while the provider works: it costs a broker round trip,
             // and the job is only marked done after both anyway.
-            async let started = publish([audit(.started, job, attempt: attempt, detail: ["route": .string(route?.label ?? "none")])])
-            outcome = await call(job, route: route)
-            guard await started else { return }
-            guard case .retriable(let error, let retryAfterMs) = outcome, attempt < job.attempt - 1 + configuration.maxAttempts else { break }
-            let delayMs = retryAfterMs ?? min(60_000, configuration.retryBaseDelayMs << min(attempt - job.attempt, 16))
-            logger.info("retrying job", metadata: ["job_id": "\(job.id)", "attempt": "\(attempt)", "delay_ms": "\(delayMs)", "error": "\(error.message)"])
-            let detail: [String: JSONValue] = ["error": .string(error.message), "code": .string(error.code ?? ""), "delay_ms": .int(Int64(delayMs))]
-            guard await publish([audit(.retrying, job, attempt: attempt, detail: detail)]) else { return }
+            async let started = publisher.send([audit(.started, job, attempt: attempt, detail: ["route": .string(route?.label ?? "none")])])
+            var outcome = await call(job, route: route)
+            let startPublished = await started
+            // Cancelled at the end of the shutdown grace: publish nothing more; the job runs again.
+            if Task.isCancelled { return .abandoned }
+            switch startPublished {
+            case .sent: break
+            case .stopped: return .abandoned
+            case .rejected(let error):
+                logger.error("Kafka refused a job.started event; going on", metadata: ["job_id": "\(job.id)", "error": "\(error)"])
+            }
+
+            guard case .retriable(let error, let retryAfterMs) = outcome, attempt < configuration.maxAttempts else {
+                return await finish(job, attempt: attempt, outcome: outcome, route: route, startedAt: startedAt)
+            }
+            let delayMs = retryDelayMs(retry: attempt, retryAfterMs: retryAfterMs)
+            let notBefore = clock.nowMs().addingReportingOverflow(Int64(delayMs)).partialValue
+            if let deadline = job.deadlineMs, notBefore > deadline {
+                outcome = .permanent(JobError(
+                    type: "deadline_exceeded", code: "deadline_exceeded",
+                    message: "The job's deadline comes before its next try could (last error: \(error.message))",
+                    providerStatus: error.providerStatus))
+                return await finish(job, attempt: attempt, outcome: outcome, route: route, startedAt: startedAt)
+            }
+            let local = delayMs <= configuration.localRetryMaxMs
+            logger.info(
+                "retrying job",
+                metadata: [
+                    "job_id": "\(job.id)", "attempt": "\(attempt)", "delay_ms": "\(delayMs)", "error": "\(error.message)",
+                    "via": "\(local ? "local wait" : "retry topic")",
+                ])
+            var detail: [String: JSONValue] = [
+                "error": .string(error.message), "code": .string(error.code ?? ""), "delay_ms": .int(Int64(delayMs)),
+                "not_before_ms": .int(notBefore),
+            ]
+            if let status = error.providerStatus { detail["provider_status"] = .int(Int64(status)) }
+            let retrying = audit(.retrying, job, attempt: attempt, detail: detail)
+
+            guard local else {
+                var next = job
+                next.attempt = attempt + 1
+                next.notBeforeMs = notBefore
+                let record = KafkaProducerMessage(
+                    topic: topics.jobRetry(delayMs: delayMs), key: job.tenant, schema: JobEnvelope.schema, job: next, value: next)
+                switch await publisher.send([retrying, record]) {
+                case .sent: return .finished
+                case .stopped: return .abandoned
+                case .rejected(let kafkaError):
+                    let failure = JobError(
+                        type: "internal_error", code: "retry_not_scheduled",
+                        message: Truncation.prefix("Kafka refused the job's retry (\(kafkaError)); last error: \(error.message)", maxBytes: 2_048))
+                    return await finish(job, attempt: attempt, outcome: .permanent(failure), route: route, startedAt: startedAt)
+                }
+            }
+            switch await publisher.send([retrying]) {
+            case .sent, .rejected: break
+            case .stopped: return .abandoned
+            }
             do {
                 try await Task.sleep(for: .milliseconds(delayMs))
             } catch {
-                return  // cancelled: not marked done, so the job is redelivered
+                return .abandoned
             }
             attempt += 1
         }
+    }
 
-        let finishedAt = Wire.nowMs()
-        let result: ResultEnvelope
-        switch outcome {
-        case .success(let response, let usage):
-            result = ResultEnvelope(
-                jobID: job.id, tenant: job.tenant, attempt: attempt, status: .succeeded, model: job.model, route: route?.label,
-                response: response, usage: usage, startedAtMs: startedAt, finishedAtMs: finishedAt
-            )
-        case .retriable(let error, _), .permanent(let error):
-            result = ResultEnvelope(
-                jobID: job.id, tenant: job.tenant, attempt: attempt, status: .failed, model: job.model, route: route?.label,
-                error: error, startedAtMs: startedAt, finishedAtMs: finishedAt
-            )
-        }
-        var detail: [String: JSONValue] = ["route": .string(route?.label ?? "none"), "duration_ms": .int(finishedAt - startedAt)]
-        if let error = result.error { detail["error"] = .string(error.message) }
-        if let usage = result.usage { detail["total_tokens"] = .int(Int64(usage.totalTokens)) }
-        let final = audit(result.status == .succeeded ? .succeeded : .failed, job, attempt: attempt, detail: detail)
-        let resultRecord = KafkaProducerMessage(topic: topics.results, key: job.id, schema: ResultEnvelope.schema, job: job, value: result)
-        guard await publish([resultRecord, final]) else { return }
-        consumer.markDone(message)
+    /// The wait before retry number `retry`: the provider's `Retry-After` when it sent one,
+    /// else the backoff; never longer than `retryMaxDelayMs`.
+    private func retryDelayMs(retry: Int, retryAfterMs: Int?) -> Int {
+        guard let retryAfterMs else { return backoff.delayMs(retry: retry) }
+        return min(max(0, retryAfterMs), configuration.retryMaxDelayMs)
     }
 
     private func call(_ job: JobEnvelope, route: ProviderRoute?) async -> ProviderOutcome {
-        if let deadline = job.deadlineMs, Wire.nowMs() > deadline {
+        if let deadline = job.deadlineMs, clock.nowMs() > deadline {
             return .permanent(JobError(type: "deadline_exceeded", code: "deadline_exceeded", message: "The job's deadline passed before it could run."))
         }
         guard let route else {
@@ -138,40 +248,77 @@ public struct LLMWorkerPool: Service {
         }
     }
 
-    // MARK: - Publishing
+    // MARK: - Outcome
 
-    /// The audit record of one state change of `job`, keyed by tenant like every audit event.
-    private func audit(_ type: AuditEventType, _ job: JobEnvelope, attempt: Int, detail: [String: JSONValue]) -> KafkaProducerMessage {
-        let event = AuditEvent(type: type, tenant: job.tenant, jobID: job.id, attempt: attempt, atMs: Wire.nowMs(), actor: instance, detail: .object(detail))
-        return KafkaProducerMessage(topic: topics.audit, key: job.tenant, schema: AuditEvent.schema, job: job, value: event)
-    }
-
-    /// Sends until Kafka acknowledges: a broker outage delays the job, it never loses it.
-    /// - Returns: false only when the task was cancelled first (the job stays unfinished and
-    ///   will be redelivered).
-    private func publish(_ messages: [KafkaProducerMessage]) async -> Bool {
-        var delayMs = 200
-        while !Task.isCancelled {
-            do {
-                try await producer.send(messages)
-                return true
-            } catch {
-                logger.warning("publish failed; will retry", metadata: ["error": "\(error)", "delay_ms": "\(delayMs)"])
-                try? await Task.sleep(for: .milliseconds(delayMs))
-                delayMs = min(delayMs * 2, 5_000)
+    /// Publishes the job's result and its final audit event.
+    ///
+    /// A result larger than a record may hold is cut to fit (and says so). If Kafka still
+    /// refuses it, a small failed result naming the reason takes its place; if even that is
+    /// refused, the job record goes to the DLQ. The offset moves on in every case but shutdown.
+    private func finish(_ job: JobEnvelope, attempt: Int, outcome: ProviderOutcome, route: ProviderRoute?, startedAt: Int64) async -> Disposition {
+        let finishedAt = clock.nowMs()
+        var result: ResultEnvelope
+        switch outcome {
+        case .success(let response, let usage):
+            result = ResultEnvelope(
+                jobID: job.id, tenant: job.tenant, attempt: attempt, status: .succeeded, model: job.model, route: route?.label,
+                response: response, usage: usage, startedAtMs: startedAt, finishedAtMs: finishedAt
+            )
+        case .retriable(let error, _), .permanent(let error):
+            result = ResultEnvelope(
+                jobID: job.id, tenant: job.tenant, attempt: attempt, status: .failed, model: job.model, route: route?.label,
+                error: error, startedAtMs: startedAt, finishedAtMs: finishedAt
+            )
+        }
+        var record = KafkaProducerMessage(topic: topics.results, key: job.id, schema: ResultEnvelope.schema, job: job, value: result)
+        if record.value.count > Self.maxResultBytes {
+            logger.warning("result too large for a record; truncating it", metadata: ["job_id": "\(job.id)", "bytes": "\(record.value.count)"])
+            result = result.fitting(maxBytes: Self.maxResultBytes, size: record.value.count)
+            record = KafkaProducerMessage(topic: topics.results, key: job.id, schema: ResultEnvelope.schema, job: job, value: result)
+        }
+        switch await publisher.send([record, finalAudit(result, job, startedAt: startedAt)]) {
+        case .sent:
+            return .finished
+        case .stopped:
+            return .abandoned
+        case .rejected(let error):
+            logger.error("Kafka refused the job's result; recording a failure instead", metadata: ["job_id": "\(job.id)", "error": "\(error)"])
+            var failed = result
+            failed.status = .failed
+            failed.response = nil
+            failed.usage = nil
+            failed.error = JobError(
+                type: "internal_error", code: "result_not_publishable",
+                message: Truncation.prefix("Kafka refused the job's result: \(error)", maxBytes: 2_048))
+            let fallback = KafkaProducerMessage(topic: topics.results, key: job.id, schema: ResultEnvelope.schema, job: job, value: failed)
+            switch await publisher.send([fallback, finalAudit(failed, job, startedAt: startedAt)]) {
+            case .sent: return .finished
+            case .stopped: return .abandoned
+            case .rejected(let error):
+                let message = KafkaProducerMessage(topic: topics.jobs(job.priority), key: job.tenant, schema: JobEnvelope.schema, job: job, value: job)
+                let dead = KafkaMessage(topic: message.topic, partition: -1, offset: -1, key: message.key, value: message.value, headers: message.headers)
+                return await publisher.deadLetter(dead, reason: "no result could be published: \(error)") ? .finished : .abandoned
             }
         }
-        return false
     }
 
-    /// A record that is not a job envelope cannot be run; it goes to the DLQ with the reason so
-    /// that nothing is silently dropped.
-    private func deadLetter(_ message: KafkaMessage, reason: String) async {
-        logger.error("job record sent to DLQ", metadata: ["topic": "\(message.topic)", "partition": "\(message.partition)", "offset": "\(message.offset)", "reason": "\(reason)"])
-        var headers = message.headers
-        headers.append(KafkaHeader(key: "sluice-dlq-reason", value: reason))
-        headers.append(KafkaHeader(key: "sluice-dlq-source", value: "\(message.topic)/\(message.partition)/\(message.offset)"))
-        let dead = KafkaProducerMessage(topic: topics.jobsDLQ, key: message.key, value: message.value, headers: headers)
-        if await publish([dead]) { consumer.markDone(message) }
+    private func finalAudit(_ result: ResultEnvelope, _ job: JobEnvelope, startedAt: Int64) -> KafkaProducerMessage {
+        var detail: [String: JSONValue] = [
+            "route": .string(result.route ?? "none"),
+            "duration_ms": .int(result.finishedAtMs.subtractingReportingOverflow(startedAt).partialValue),
+        ]
+        if let error = result.error {
+            detail["error"] = .string(Truncation.prefix(error.message, maxBytes: 2_048))
+            if let code = error.code { detail["code"] = .string(code) }
+        }
+        if let usage = result.usage { detail["total_tokens"] = .int(Int64(usage.totalTokens)) }
+        return audit(result.status == .succeeded ? .succeeded : .failed, job, attempt: result.attempt, detail: detail)
+    }
+
+    /// The audit record of one state change of `job`, keyed by tenant like every audit event.
+    /// Its id is derived from job, type and attempt, so a redelivered job repeats it exactly.
+    private func audit(_ type: AuditEventType, _ job: JobEnvelope, attempt: Int, detail: [String: JSONValue]) -> KafkaProducerMessage {
+        let event = AuditEvent(type: type, tenant: job.tenant, jobID: job.id, attempt: attempt, atMs: clock.nowMs(), actor: instance, detail: .object(detail))
+        return KafkaProducerMessage(topic: topics.audit, key: job.tenant, schema: AuditEvent.schema, job: job, value: event)
     }
 }

@@ -24,16 +24,18 @@ struct Wiring {
         // A produce that cannot reach a broker fails in time for ingress to answer 503 within 5 s;
         // workers retry their publishes, so the same bound is safe for them.
         c.messageTimeoutMs = configuration.ingress.produceTimeoutMs
+        c.recoversFromLostBrokerState = configuration.kafka.devBroker
         c.additionalProperties = ["message.max.bytes": "4194304"].merging(configuration.kafka.properties) { _, new in new }
         return try KafkaProducer(configuration: c, logger: logger)
     }
 
-    func consumer(group: String, topics: [String], maxOutstanding: Int) throws -> KafkaConsumer {
+    func consumer(group: String, topics: [String], maxOutstanding: Int, drainTimeoutMs: Int? = nil) throws -> KafkaConsumer {
         var c = KafkaConsumerConfiguration(bootstrapServers: configuration.kafka.bootstrapServers, groupID: group, topics: topics)
         c.clientID = "sluice-\(Self.instance)"
         c.sessionTimeoutMs = configuration.kafka.sessionTimeoutMs
         c.heartbeatIntervalMs = configuration.kafka.heartbeatIntervalMs
         c.maxOutstanding = maxOutstanding
+        if let drainTimeoutMs { c.drainTimeoutMs = drainTimeoutMs }
         c.additionalProperties = configuration.kafka.properties
         return try KafkaConsumer(configuration: c, logger: logger)
     }
@@ -42,7 +44,11 @@ struct Wiring {
         let w = configuration.workers
         return LLMWorkerPool(
             configuration: w,
-            consumer: try consumer(group: "sluice-workers", topics: topics.allJobs, maxOutstanding: w.maxInFlight),
+            // The consumer waits for the pool's shutdown grace (and the last publishes after it)
+            // before it commits and leaves.
+            consumer: try consumer(
+                group: topics.workersGroup, topics: topics.allJobs, maxOutstanding: w.maxInFlight,
+                drainTimeoutMs: w.shutdownGraceMs + 15_000),
             producer: producer, topics: topics,
             router: try ProviderRouter(
                 routes: configuration.routes, providers: configuration.providers,
@@ -53,11 +59,18 @@ struct Wiring {
         )
     }
 
+    /// Re-queues jobs from the retry topics when they are due.
+    func retryRelay(producer: KafkaProducer) throws -> RetryRelay {
+        RetryRelay(
+            consumer: try consumer(group: topics.retryGroup, topics: topics.allJobRetries, maxOutstanding: configuration.workers.retryMaxWaiting),
+            producer: producer, topics: topics, logger: logger)
+    }
+
     /// The ledger's consumer and writer, in ServiceGroup order: the writer stops first (writing
     /// and marking done what it holds), then the consumer commits and leaves the group.
     func ledger(store: LedgerStore) throws -> [any Service] {
         let consumer = try consumer(
-            group: "sluice-ledger", topics: [topics.audit, topics.results],
+            group: topics.ledgerGroup, topics: [topics.audit, topics.results],
             maxOutstanding: configuration.ledger.batchSize * 4
         )
         return [consumer, LedgerWriter(store: store, consumer: consumer, topics: topics, configuration: configuration.ledger, logger: logger)]

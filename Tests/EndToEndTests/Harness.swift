@@ -66,7 +66,11 @@ final class Deployment: @unchecked Sendable {
     var databasePath: String { dir + "/ledger.db" }
     var baseURL: String { "http://127.0.0.1:\(apiPort)" }
 
-    init(name: String, bootstrap: String? = nil, tenants: [String] = ["acme"], workerConcurrency: Int = 64) throws {
+    /// - Parameter workerSettings: extra `workers:` keys (e.g. `shutdown_grace_ms: 2000`), one per line.
+    init(
+        name: String, bootstrap: String? = nil, tenants: [String] = ["acme"], workerConcurrency: Int = 64,
+        workerSettings: [String] = []
+    ) throws {
         dir = try Harness.tempDirectory(name)
         prefix = "t\(UUID().uuidString.prefix(8).lowercased())"
         apiPort = Harness.freePort()
@@ -74,6 +78,18 @@ final class Deployment: @unchecked Sendable {
         self.bootstrap = try bootstrap ?? Harness.bootstrap
         self.tenants = tenants
         http = try CurlHTTPClient()
+        // The test's own settings replace these defaults key by key.
+        var workers: [(String, String)] = [
+            ("max_in_flight", "256"), ("concurrency", "\(workerConcurrency)"), ("request_timeout_ms", "10000"),
+            ("retry_base_delay_ms", "100"),
+        ]
+        for setting in workerSettings {
+            let parts = setting.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard parts.count == 2 else { continue }
+            workers.removeAll { $0.0 == parts[0] }
+            workers.append((parts[0], parts[1]))
+        }
+        let workersYAML = workers.map { "  \($0.0): \($0.1)\n" }.joined()
         let tenantYAML = tenants.map { "  - id: \($0)\n    keys:\n      - key: \(Self.key(for: $0))\n" }.joined()
         let yaml = """
         kafka:
@@ -81,17 +97,14 @@ final class Deployment: @unchecked Sendable {
           topic_prefix: \(prefix)
           session_timeout_ms: 6000
           heartbeat_interval_ms: 1000
+          dev_broker: true
         ingress:
           host: 127.0.0.1
           port: \(apiPort)
           produce_timeout_ms: 3000
           retry_after_seconds: 2
         workers:
-          max_in_flight: 256
-          concurrency: \(workerConcurrency)
-          request_timeout_ms: 10000
-          retry_base_delay_ms: 100
-        ledger:
+        \(workersYAML)ledger:
           path: \(databasePath)
         tenants:
         \(tenantYAML)
@@ -115,10 +128,11 @@ final class Deployment: @unchecked Sendable {
     // MARK: Processes
 
     @discardableResult
-    func start(_ name: String, _ arguments: [String]) throws -> SluiceProcess {
-        let process = try SluiceProcess(name: name, arguments: arguments, logPath: "\(dir)/\(name).log", environment: [
-            "SLUICE_KAFKA_BOOTSTRAP_SERVERS": bootstrap
-        ])
+    func start(_ name: String, _ arguments: [String], environment: [String: String] = [:]) throws -> SluiceProcess {
+        // Appended, not truncated: a restarted process keeps its predecessor's log above its own.
+        let process = try SluiceProcess(
+            name: name, arguments: arguments, logPath: "\(dir)/\(name).log",
+            environment: environment.merging(["SLUICE_KAFKA_BOOTSTRAP_SERVERS": bootstrap]) { _, new in new })
         processes[name] = process
         return process
     }
@@ -133,8 +147,8 @@ final class Deployment: @unchecked Sendable {
         guard status == 0 else { throw HarnessError("topics apply failed (\(status)): \(process.logTail())") }
     }
 
-    func startStub(latencyMs: Int = 0) async throws {
-        try start("stub", ["stub-provider", "--port", "\(stubPort)", "--latency-ms", "\(latencyMs)"])
+    func startStub(latencyMs: Int = 0, arguments: [String] = []) async throws {
+        try start("stub", ["stub-provider", "--port", "\(stubPort)", "--latency-ms", "\(latencyMs)"] + arguments)
         try await waitUntil("stub provider answers", timeout: .seconds(30)) {
             (try? await self.http.execute(HTTPClientRequest(url: "http://127.0.0.1:\(self.stubPort)/healthz", timeoutMs: 1000)))?.status == 200
         }
@@ -152,6 +166,24 @@ final class Deployment: @unchecked Sendable {
                 throw HarnessError("\(name) exited: \(processes[name]?.logTail() ?? "")")
             }
         }
+    }
+
+    // MARK: Stub provider
+
+    /// How often the stub was called for each job id, and in all.
+    func stubCalls() async throws -> (perJob: [String: Int], total: Int) {
+        let response = try await http.execute(HTTPClientRequest(url: "http://127.0.0.1:\(stubPort)/stub/calls", timeoutMs: 5_000))
+        let json = try JSONValue.parse(response.body)
+        var perJob: [String: Int] = [:]
+        for (id, count) in json["calls"]?.objectValue ?? [:] { perJob[id] = Int(count.intValue ?? 0) }
+        return (perJob, Int(json["total"]?.intValue ?? 0))
+    }
+
+    /// Changes the running stub's faults (`POST /stub/faults`).
+    func setStubFaults(_ faults: JSONValue) async throws {
+        let response = try await http.execute(HTTPClientRequest(
+            method: "POST", url: "http://127.0.0.1:\(stubPort)/stub/faults", body: faults.serialized(), timeoutMs: 5_000))
+        guard response.status == 200 else { throw HarnessError("stub faults answered \(response.status): \(response.bodyText)") }
     }
 
     // MARK: HTTP

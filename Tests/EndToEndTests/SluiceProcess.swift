@@ -15,8 +15,11 @@ final class SluiceProcess: @unchecked Sendable {
         process.executableURL = URL(fileURLWithPath: try executable ?? Harness.binary)
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
-        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+        if !FileManager.default.fileExists(atPath: logPath) {
+            _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+        }
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        try log.seekToEnd()
         process.standardOutput = log
         process.standardError = log
         process.standardInput = FileHandle.nullDevice

@@ -132,3 +132,44 @@ struct JSONValueParsingTests {
         #expect(try Wire.decode(JobEnvelope.self, from: Array(try JSONEncoder().encode(job.json))) == job)
     }
 }
+
+@Suite("Backoff, derived ids, truncation")
+struct RetryPrimitivesTests {
+    @Test("full jitter stays under a doubling ceiling that saturates at the cap, for any retry number")
+    func backoff() {
+        let backoff = Backoff(baseMs: 500, capMs: 60_000)
+        #expect(backoff.ceilingMs(retry: 1) == 500)
+        #expect(backoff.ceilingMs(retry: 3) == 2_000)
+        #expect(backoff.ceilingMs(retry: 20) == 60_000)
+        #expect(backoff.ceilingMs(retry: Int.max) == 60_000)
+        #expect(backoff.ceilingMs(retry: Int.min) == 500)
+        var generator = SystemRandomNumberGenerator()
+        for retry in [1, 2, 5, 64, 1_000] {
+            let delay = backoff.delayMs(retry: retry, using: &generator)
+            #expect((0...backoff.ceilingMs(retry: retry)).contains(delay))
+        }
+        #expect(Backoff(baseMs: Int.max, capMs: 10).ceilingMs(retry: 2) == Int.max)
+    }
+
+    @Test("derived ids are stable, distinct per input, and well-formed version-8 UUIDs")
+    func derivedIDs() {
+        let a = AuditEvent.id(jobID: "j1", type: .started, attempt: 1)
+        #expect(a == AuditEvent.id(jobID: "j1", type: .started, attempt: 1))
+        #expect(a != AuditEvent.id(jobID: "j1", type: .started, attempt: 2))
+        #expect(a != AuditEvent.id(jobID: "j1", type: .succeeded, attempt: 1))
+        #expect(DerivedID.make("ab", "c") != DerivedID.make("a", "bc"))
+        #expect(UUIDv7.isWellFormed(a))
+        #expect(Array(a)[14] == "8")
+        let event = AuditEvent(type: .started, tenant: "t", jobID: "j1", attempt: 1, atMs: 5, actor: "x")
+        #expect(event.id == a, "a redelivered job.started carries the same id")
+    }
+
+    @Test("truncation keeps whole scalars within the byte budget and marks the cut")
+    func truncation() {
+        #expect(Truncation.prefix("short", maxBytes: 100) == "short")
+        let cut = Truncation.prefix(String(repeating: "é", count: 1_000), maxBytes: 101)
+        #expect(cut.utf8.count <= 101)
+        #expect(cut.hasSuffix(Truncation.marker))
+        #expect(Truncation.prefix("abc", maxBytes: 0) == Truncation.marker)
+    }
+}

@@ -107,14 +107,13 @@ struct CurlHTTPClientTests {
         let client = try CurlHTTPClient()
         defer { client.shutdown() }
         let port = try Self.closedPort()
-        let started = ContinuousClock.now
         let error = await #expect(throws: CurlError.self) {
             try await client.execute(.init(url: "http://127.0.0.1:\(port)/healthz", timeoutMs: 10_000))
         }
+        // A refusal, not the request timeout running out (speed is for BENCHMARKS.md, not asserts).
         #expect(error?.isConnectFailure == true)
         #expect(error?.isRetriable == true)
         #expect(error?.isTimeout == false)
-        #expect(ContinuousClock.now - started < .seconds(2))
     }
 
     @Test func latencyAboveTheRequestTimeoutFailsAsTimeout() async throws {

@@ -45,4 +45,16 @@ struct WeightedJobQueueTests {
         queue.finish()
         #expect(await none == nil)
     }
+
+    @Test("close hands back everything queued, wakes takers, and refuses later pushes")
+    func closeReturnsQueuedItems() async {
+        let queue = WeightedJobQueue<Int>(weights: [8, 4, 1])
+        for i in 0..<10 { queue.push(i, priority: i % 2 == 0 ? .p0 : .p2) }
+        #expect(await queue.next() != nil)
+        let returned = queue.close()
+        #expect(returned.count == 9)
+        #expect(await queue.next() == nil)
+        #expect(!queue.push(99, priority: .p1))
+        #expect(queue.close().isEmpty)
+    }
 }

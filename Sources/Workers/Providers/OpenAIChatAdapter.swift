@@ -13,6 +13,8 @@ struct OpenAIChatAdapter: Sendable {
         var headers = [HTTPHeader("Content-Type", "application/json")]
         if let key = route.apiKey { headers.append(HTTPHeader("Authorization", "Bearer \(key)")) }
         if let trace = job.traceparent { headers.append(HTTPHeader("traceparent", trace)) }
+        // Lets a provider's (or the stub's) logs tie calls to jobs; the id is opaque.
+        headers.append(HTTPHeader("X-Sluice-Job-Id", job.id))
         return HTTPClientRequest(
             method: "POST", url: route.baseURL + "/chat/completions", headers: headers,
             body: JSONValue.object(body).serialized(), timeoutMs: timeoutMs

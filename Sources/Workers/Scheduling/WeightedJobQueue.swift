@@ -12,6 +12,8 @@ final class WeightedJobQueue<Item: Sendable>: Sendable {
         var credits: [Int]
         var waiters: [CheckedContinuation<Item?, Never>] = []
         var finished = false
+        /// Closed: nothing more is handed out or taken in.
+        var closed = false
         var count = 0
 
         mutating func pop(weights: [Int]) -> Item? {
@@ -52,14 +54,20 @@ final class WeightedJobQueue<Item: Sendable>: Sendable {
 
     var count: Int { state.withLock { $0.count } }
 
-    func push(_ item: Item, priority: Priority) {
-        let waiter: CheckedContinuation<Item?, Never>? = state.withLock { s in
-            if !s.waiters.isEmpty { return s.waiters.removeFirst() }
+    /// Queues `item`, or hands it straight to a waiting taker.
+    ///
+    /// - Returns: false when the queue was closed: the item was not taken.
+    @discardableResult
+    func push(_ item: Item, priority: Priority) -> Bool {
+        let (waiter, taken): (CheckedContinuation<Item?, Never>?, Bool) = state.withLock { s in
+            if s.closed { return (nil, false) }
+            if !s.waiters.isEmpty { return (s.waiters.removeFirst(), true) }
             s.queues[Self.index(priority)].append(item)
             s.count += 1
-            return nil
+            return (nil, true)
         }
         waiter?.resume(returning: item)
+        return taken
     }
 
     /// The next item by weight; waits while empty; nil once finished and drained.
@@ -73,6 +81,26 @@ final class WeightedJobQueue<Item: Sendable>: Sendable {
             }
             if let immediate { continuation.resume(returning: immediate) }
         }
+    }
+
+    /// Stops at once: waiters get nil, later pushes are refused, and what was queued is returned
+    /// (in no particular order) for the caller to give back. Calling it again returns nothing.
+    func close() -> [Item] {
+        let (items, waiters) = state.withLock { s -> ([Item], [CheckedContinuation<Item?, Never>]) in
+            s.closed = true
+            s.finished = true
+            var items: [Item] = []
+            for p in 0..<3 {
+                items += s.queues[p][s.heads[p]...]
+                s.queues[p] = []
+                s.heads[p] = 0
+            }
+            s.count = 0
+            defer { s.waiters.removeAll() }
+            return (items, s.waiters)
+        }
+        for waiter in waiters { waiter.resume(returning: nil) }
+        return items
     }
 
     /// No more pushes: waiters get nil once what is queued has been handed out.

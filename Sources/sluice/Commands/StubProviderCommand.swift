@@ -31,18 +31,32 @@ struct StubProviderCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Seconds in the Retry-After of a 429.")
     var retryAfter: Int = 1
 
+    @Option(name: .long, help: "The status of --error-rate answers (500…599, e.g. 503 or 529).")
+    var errorStatus: Int = 500
+
+    @Option(name: .long, help: "Fraction of requests never answered (0…1).")
+    var hangRate: Double = 0
+
+    @Option(name: .long, help: "Answer the first N calls of each job id (X-Sluice-Job-Id) with 429.")
+    var failFirstCalls: Int = 0
+
     func validate() throws {
-        guard (0...1).contains(errorRate), (0...1).contains(rateLimitRate) else {
-            throw ValidationError("--error-rate and --rate-limit-rate are fractions between 0 and 1")
+        guard (0...1).contains(errorRate), (0...1).contains(rateLimitRate), (0...1).contains(hangRate) else {
+            throw ValidationError("--error-rate, --rate-limit-rate and --hang-rate are fractions between 0 and 1")
         }
+        guard (500...599).contains(errorStatus) else { throw ValidationError("--error-status must be between 500 and 599") }
+        guard (0...1_000).contains(failFirstCalls) else { throw ValidationError("--fail-first-calls must be between 0 and 1000") }
+        guard (1...65_535).contains(port) || port == 0 else { throw ValidationError("--port must be between 0 and 65535") }
         guard latencyMs >= 0, latencyJitterMs >= 0, retryAfter >= 0 else { throw ValidationError("latencies and --retry-after must not be negative") }
     }
 
     func run() async throws {
         let logger = options.logger("sluice.stub-provider")
         let configuration = StubProviderConfiguration(
-            host: host, port: port, latencyMs: latencyMs, latencyJitterMs: latencyJitterMs, errorRate: errorRate,
-            rateLimitRate: rateLimitRate, retryAfterSeconds: retryAfter
+            host: host, port: port,
+            faults: StubFaults(
+                latencyMs: latencyMs, latencyJitterMs: latencyJitterMs, errorRate: errorRate, errorStatus: errorStatus,
+                rateLimitRate: rateLimitRate, retryAfterSeconds: retryAfter, hangRate: hangRate, failFirstCalls: failFirstCalls)
         )
         try await runServiceGroup([StubProviderService(configuration: configuration, logger: logger)], logger: logger)
     }

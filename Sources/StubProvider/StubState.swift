@@ -1,0 +1,118 @@
+import Hummingbird
+import SluiceCore
+import Synchronization
+
+/// What the stub does to requests now, changeable while it runs (`POST /stub/faults`), so that
+/// fault tests and the chaos run can start and end 503 bursts, 429 storms and hangs against
+/// a running provider.
+public struct StubFaults: Sendable, Hashable {
+    /// Added before every answer that is not a rate-limit rejection, in milliseconds.
+    public var latencyMs: Int
+    /// A uniformly random extra delay of 0…`latencyJitterMs`.
+    public var latencyJitterMs: Int
+    /// Fraction of valid requests answered `errorStatus` with the dialect's server-error body.
+    public var errorRate: Double
+    /// 500, 502, 503 or 529. Default: 500.
+    public var errorStatus: Int
+    /// Fraction of requests answered 429 at once, with `Retry-After`.
+    public var rateLimitRate: Double
+    /// The `Retry-After` of a 429, in seconds.
+    public var retryAfterSeconds: Int
+    /// Fraction of valid requests that never get an answer (the client's timeout ends them).
+    public var hangRate: Double
+    /// The first this-many calls for each job id are answered 429 with `Retry-After`.
+    public var failFirstCalls: Int
+
+    public init(
+        latencyMs: Int = 0, latencyJitterMs: Int = 0, errorRate: Double = 0, errorStatus: Int = 500,
+        rateLimitRate: Double = 0, retryAfterSeconds: Int = 1, hangRate: Double = 0, failFirstCalls: Int = 0
+    ) {
+        self.latencyMs = latencyMs
+        self.latencyJitterMs = latencyJitterMs
+        self.errorRate = errorRate
+        self.errorStatus = errorStatus
+        self.rateLimitRate = rateLimitRate
+        self.retryAfterSeconds = retryAfterSeconds
+        self.hangRate = hangRate
+        self.failFirstCalls = failFirstCalls
+    }
+}
+
+/// The stub's mutable state: its current faults and how often each job was called.
+final class StubState: Sendable {
+    private struct State {
+        var faults: StubFaults
+        /// Calls per `X-Sluice-Job-Id` (what tests count duplicates with).
+        var calls: [String: Int] = [:]
+        var total = 0
+    }
+
+    private let state: Mutex<State>
+
+    init(faults: StubFaults) {
+        state = Mutex(State(faults: faults))
+    }
+
+    var faults: StubFaults {
+        get { state.withLock { $0.faults } }
+        set { state.withLock { $0.faults = newValue } }
+    }
+
+    /// Counts one call; returns how many calls this job has had, this one included.
+    func recordCall(jobID: String?) -> Int {
+        state.withLock { s in
+            s.total += 1
+            guard let jobID else { return s.total }
+            s.calls[jobID, default: 0] += 1
+            return s.calls[jobID]!
+        }
+    }
+
+    var calls: (perJob: [String: Int], total: Int) {
+        state.withLock { ($0.calls, $0.total) }
+    }
+}
+
+// MARK: - JSON (the `/stub/faults` admin endpoint)
+
+extension StubFaults {
+    /// Applies the fields present in `fields`; a field of the wrong type or out of range is
+    /// refused with 400 and nothing changes.
+    mutating func update(from fields: [String: JSONValue]) throws {
+        var copy = self
+        func int(_ key: String, _ range: ClosedRange<Int64>) throws -> Int? {
+            guard let value = fields[key] else { return nil }
+            guard let i = value.intValue, range.contains(i) else { throw HTTPError(.badRequest, message: "\(key) must be an integer in \(range)") }
+            return Int(i)
+        }
+        func rate(_ key: String) throws -> Double? {
+            guard let value = fields[key] else { return nil }
+            let d: Double
+            switch value {
+            case .int(let i): d = Double(i)
+            case .double(let x): d = x
+            default: throw HTTPError(.badRequest, message: "\(key) must be a number in 0...1")
+            }
+            guard (0...1).contains(d) else { throw HTTPError(.badRequest, message: "\(key) must be a number in 0...1") }
+            return d
+        }
+        if let v = try int("latency_ms", 0...600_000) { copy.latencyMs = v }
+        if let v = try int("latency_jitter_ms", 0...600_000) { copy.latencyJitterMs = v }
+        if let v = try int("error_status", 500...599) { copy.errorStatus = v }
+        if let v = try int("retry_after_seconds", 0...86_400) { copy.retryAfterSeconds = v }
+        if let v = try int("fail_first_calls", 0...1_000) { copy.failFirstCalls = v }
+        if let v = try rate("error_rate") { copy.errorRate = v }
+        if let v = try rate("rate_limit_rate") { copy.rateLimitRate = v }
+        if let v = try rate("hang_rate") { copy.hangRate = v }
+        self = copy
+    }
+
+    var json: JSONValue {
+        [
+            "latency_ms": .int(Int64(latencyMs)), "latency_jitter_ms": .int(Int64(latencyJitterMs)),
+            "error_rate": .double(errorRate), "error_status": .int(Int64(errorStatus)),
+            "rate_limit_rate": .double(rateLimitRate), "retry_after_seconds": .int(Int64(retryAfterSeconds)),
+            "hang_rate": .double(hangRate), "fail_first_calls": .int(Int64(failFirstCalls)),
+        ]
+    }
+}
