@@ -36,7 +36,7 @@ struct ChaosTests {
     @Test("random kills, restarts, rebalances and provider faults under load lose and double nothing", .timeLimit(.minutes(20)))
     func chaos() async throws {
         let environment = ProcessInfo.processInfo.environment
-        let seconds = Int(environment["SLUICE_CHAOS_SECONDS"] ?? "") ?? 40
+        let seconds = Int(environment["SLUICE_CHAOS_SECONDS"] ?? "") ?? 45
         let seed = UInt64(environment["SLUICE_CHAOS_SEED"] ?? "") ?? UInt64.random(in: 1...999_999)
         print("chaos: \(seconds) s of faults, seed \(seed) (SLUICE_CHAOS_SEED=\(seed) repeats the schedule)")
         var random = SeededRandom(seed: seed)
@@ -66,7 +66,9 @@ struct ChaosTests {
         var nextWorker = 3
         let started = ContinuousClock.now
         while ContinuousClock.now - started < .seconds(seconds) {
-            try await Task.sleep(for: .milliseconds(Int.random(in: 2_000...5_000, using: &random)))
+            // Faults further apart than a recovery takes (a SIGKILLed member is noticed after the
+            // 6 s session timeout), so that each fault's repeats show up under its own name.
+            try await Task.sleep(for: .milliseconds(Int.random(in: 8_000...14_000, using: &random)))
             let fault = Fault.allCases.randomElement(using: &random)!
             schedule.append((ContinuousClock.now - started, fault))
             phaseStarts.append((Wire.nowMs(), fault))
