@@ -1,4 +1,9 @@
 // The JSON forms of the envelopes: the one place their wire field names are written down.
+//
+// Records come from Kafka, which anyone with produce rights can write to: every number is read
+// through a range (`Wire.attemptRange`, `Wire.timestampRangeMs`, `Usage.tokenRange`), so a
+// record with `attempt = Int64.max` or negative tokens is rejected as malformed, naming the
+// field, instead of overflowing later arithmetic.
 
 // MARK: - JobEnvelope
 
@@ -12,8 +17,9 @@ extension JobEnvelope: JSONRepresentable {
         if let w = r.optional("webhook") { webhook = Webhook(url: try JSONObjectReader(w, path: "job.webhook").string("url")) }
         self.init(
             id: try r.string("id"), tenant: try r.string("tenant"), model: try r.string("model"), priority: priority,
-            request: request, webhook: webhook, metadata: r.optional("metadata"), deadlineMs: try r.optionalInt("deadline_ms"),
-            attempt: Int(try r.optionalInt("attempt") ?? 1), createdAtMs: try r.int("created_at_ms"),
+            request: request, webhook: webhook, metadata: r.optional("metadata"), deadlineMs: try r.optionalInt("deadline_ms", in: Wire.timestampRangeMs),
+            attempt: try r.optionalInt("attempt", in: Wire.attemptRange) ?? 1,
+            createdAtMs: try r.int("created_at_ms", in: Wire.timestampRangeMs),
             idempotencyKey: try r.optionalString("idempotency_key"), batchID: try r.optionalString("batch_id"),
             traceparent: try r.optionalString("traceparent")
         )
@@ -48,10 +54,11 @@ extension ResultEnvelope: JSONRepresentable {
         let statusText = try r.string("status")
         guard let status = JobStatus(rawValue: statusText) else { throw r.invalid("status", "unknown status '\(statusText)'") }
         self.init(
-            jobID: try r.string("job_id"), tenant: try r.string("tenant"), attempt: Int(try r.int("attempt")), status: status,
+            jobID: try r.string("job_id"), tenant: try r.string("tenant"), attempt: try r.int("attempt", in: Wire.attemptRange), status: status,
             model: try r.string("model"), route: try r.optionalString("route"), response: r.optional("response"),
             error: try r.object("error", as: JobError.self), usage: try r.object("usage", as: Usage.self),
-            startedAtMs: try r.int("started_at_ms"), finishedAtMs: try r.int("finished_at_ms")
+            startedAtMs: try r.int("started_at_ms", in: Wire.timestampRangeMs),
+            finishedAtMs: try r.int("finished_at_ms", in: Wire.timestampRangeMs)
         )
     }
 
@@ -77,7 +84,7 @@ extension JobError: JSONRepresentable {
         let r = try JSONObjectReader(json, path: "error")
         self.init(
             type: try r.string("type"), code: try r.optionalString("code"), message: try r.string("message"),
-            providerStatus: try r.optionalInt("provider_status").map { Int($0) }
+            providerStatus: try r.optionalInt("provider_status", in: 0...999)
         )
     }
 
@@ -95,8 +102,9 @@ extension Usage: JSONRepresentable {
     public init(json: JSONValue) throws(JSONShapeError) {
         let r = try JSONObjectReader(json, path: "usage")
         self.init(
-            promptTokens: Int(try r.int("prompt_tokens")), completionTokens: Int(try r.int("completion_tokens")),
-            totalTokens: try r.optionalInt("total_tokens").map { Int($0) }
+            promptTokens: try r.int("prompt_tokens", in: Usage.tokenRange),
+            completionTokens: try r.int("completion_tokens", in: Usage.tokenRange),
+            totalTokens: try r.optionalInt("total_tokens", in: Usage.tokenRange)
         )
     }
 
@@ -112,7 +120,8 @@ extension AuditEvent: JSONRepresentable {
         let r = try JSONObjectReader(json, path: "audit")
         self.init(
             id: try r.string("id"), type: AuditEventType(rawValue: try r.string("type")), tenant: try r.string("tenant"),
-            jobID: try r.string("job_id"), attempt: Int(try r.int("attempt")), atMs: try r.int("at_ms"),
+            jobID: try r.string("job_id"), attempt: try r.int("attempt", in: Wire.attemptRange),
+            atMs: try r.int("at_ms", in: Wire.timestampRangeMs),
             actor: try r.string("actor"), detail: r.optional("detail")
         )
     }
@@ -142,8 +151,10 @@ extension JobView: JSONRepresentable {
         guard let priority = Priority(rawValue: priorityText) else { throw r.invalid("priority", "unknown priority '\(priorityText)'") }
         self.init(
             id: try r.string("id"), tenant: try r.string("tenant"), status: status, model: try r.string("model"),
-            priority: priority, attempts: Int(try r.int("attempts")), createdAtMs: try r.int("created_at_ms"),
-            startedAtMs: try r.optionalInt("started_at_ms"), completedAtMs: try r.optionalInt("completed_at_ms"),
+            priority: priority, attempts: try r.int("attempts", in: 0...Wire.attemptRange.upperBound),
+            createdAtMs: try r.int("created_at_ms", in: Wire.timestampRangeMs),
+            startedAtMs: try r.optionalInt("started_at_ms", in: Wire.timestampRangeMs),
+            completedAtMs: try r.optionalInt("completed_at_ms", in: Wire.timestampRangeMs),
             batchID: try r.optionalString("batch_id"), metadata: r.optional("metadata"), result: r.optional("result"),
             error: try r.object("error", as: JobError.self), usage: try r.object("usage", as: Usage.self)
         )

@@ -39,7 +39,17 @@ public struct ResultEnvelope: Sendable, Equatable {
 }
 
 /// Why a job failed, in the same shape as Sluice's HTTP errors.
+///
+/// Messages and codes often come from a provider's error body, which can be megabytes long;
+/// they travel on to Kafka, the ledger and every client that polls, so ``init(type:code:message:providerStatus:)``
+/// caps them (``maxMessageBytes``, ``maxCodeBytes``).
 public struct JobError: Sendable, Equatable, Error {
+    /// Longest ``message`` kept, in UTF-8 bytes; a longer one is cut and ends in a marker
+    /// that gives its full length.
+    public static let maxMessageBytes = 2_048
+    /// Longest ``code`` kept, in UTF-8 bytes. Codes are identifiers, so no marker.
+    public static let maxCodeBytes = 128
+
     /// `provider_error`, `invalid_request_error`, `timeout`, `deadline_exceeded`, …
     public var type: String
     public var code: String?
@@ -47,23 +57,40 @@ public struct JobError: Sendable, Equatable, Error {
     /// The provider's HTTP status, when there was one.
     public var providerStatus: Int?
 
+    /// Cuts `code` and `message` to their limits (cutting an already cut value changes nothing).
     public init(type: String, code: String? = nil, message: String, providerStatus: Int? = nil) {
-        self.type = type
-        self.code = code
-        self.message = message
+        self.type = Truncation.cut(type, maxBytes: Self.maxCodeBytes)
+        self.code = code.map { Truncation.cut($0, maxBytes: Self.maxCodeBytes) }
+        self.message = Truncation.prefix(message, maxBytes: Self.maxMessageBytes)
         self.providerStatus = providerStatus
     }
 }
 
-/// Token counts as the provider reported them.
+/// Token counts as the provider reported them, within ``tokenRange``.
 public struct Usage: Sendable, Equatable {
+    /// Counts a usage may hold: zero up to a trillion tokens.
+    ///
+    /// Counts come from providers and from Kafka records, neither of which Sluice controls;
+    /// a count near `Int.max` would overflow the total here and sums in the ledger. A trillion
+    /// is far beyond any real call and leaves room to add millions of them in an `Int64`.
+    public static let tokenRange: ClosedRange<Int> = 0...1_000_000_000_000
+
     public var promptTokens: Int
     public var completionTokens: Int
     public var totalTokens: Int
 
+    /// Clamps every count into ``tokenRange`` (a negative count becomes 0, a huge one the
+    /// upper bound); a missing total is the sum of the other two, also clamped.
     public init(promptTokens: Int, completionTokens: Int, totalTokens: Int? = nil) {
-        self.promptTokens = promptTokens
-        self.completionTokens = completionTokens
-        self.totalTokens = totalTokens ?? promptTokens + completionTokens
+        let prompt = Self.clamped(promptTokens)
+        let completion = Self.clamped(completionTokens)
+        self.promptTokens = prompt
+        self.completionTokens = completion
+        // Both are at most a trillion, so the sum cannot overflow.
+        self.totalTokens = Self.clamped(totalTokens ?? prompt + completion)
+    }
+
+    private static func clamped(_ count: Int) -> Int {
+        min(max(count, tokenRange.lowerBound), tokenRange.upperBound)
     }
 }

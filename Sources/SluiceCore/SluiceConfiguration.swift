@@ -54,20 +54,51 @@ public struct SluiceConfiguration: Sendable, Decodable {
                 problems.append("tenants: API key of tenant '\(tenant.id)' is used twice")
             }
         }
-        if workers.maxInFlight < 1 { problems.append("workers.max_in_flight must be at least 1") }
-        if workers.weights.count != 3 || workers.weights.contains(where: { $0 < 1 }) {
-            problems.append("workers.weights must be three positive numbers (p0, p1, p2)")
+        problems += numberProblems()
+        return problems
+    }
+
+    /// Every numeric setting against its range, one sentence per value out of range.
+    ///
+    /// Settings end up in librdkafka and libcurl (as C `int`/`long`), in `Int` arithmetic
+    /// (`batch_size * 4`, `retry_base_delay_ms << n`) and in sleeps; the ranges keep all of
+    /// those safe, so a typo in a config file stops the process at start with a sentence naming
+    /// the key rather than trapping or hanging later.
+    private func numberProblems() -> [String] {
+        var problems: [String] = []
+        func check(_ key: String, _ value: Int, _ range: ClosedRange<Int>) {
+            if !range.contains(value) {
+                problems.append("\(key) must be between \(range.lowerBound) and \(range.upperBound), got \(value)")
+            }
         }
-        let day = 86_400_000
-        for (key, value, range) in [
-            ("workers.retry_base_delay_ms", workers.retryBaseDelayMs, 1...day),
-            ("workers.retry_max_delay_ms", workers.retryMaxDelayMs, 1...day),
-            ("workers.local_retry_max_ms", workers.localRetryMaxMs, 0...60_000),
-            ("workers.retry_max_waiting", workers.retryMaxWaiting, 1...1_000_000),
-            ("workers.shutdown_grace_ms", workers.shutdownGraceMs, 0...600_000),
-        ] where !range.contains(value) {
-            problems.append("\(key) must be between \(range.lowerBound) and \(range.upperBound)")
+        let hourMs = 3_600_000
+        check("kafka.session_timeout_ms", kafka.sessionTimeoutMs, 1_000...hourMs)
+        check("kafka.heartbeat_interval_ms", kafka.heartbeatIntervalMs, 1...hourMs)
+        if kafka.heartbeatIntervalMs >= kafka.sessionTimeoutMs {
+            problems.append("kafka.heartbeat_interval_ms must be less than kafka.session_timeout_ms")
         }
+        check("ingress.port", ingress.port, 1...65_535)
+        check("ingress.max_body_bytes", ingress.maxBodyBytes, 1...(256 << 20))
+        check("ingress.produce_timeout_ms", ingress.produceTimeoutMs, 1...300_000)
+        check("ingress.retry_after_seconds", ingress.retryAfterSeconds, 1...86_400)
+        check("workers.max_in_flight", workers.maxInFlight, 1...1_000_000)
+        check("workers.concurrency", workers.concurrency, 1...100_000)
+        if workers.weights.count != 3 {
+            problems.append("workers.weights must be three numbers (p0, p1, p2), got \(workers.weights.count)")
+        }
+        for (index, weight) in workers.weights.enumerated() {
+            check("workers.weights[\(index)]", weight, 1...1_000)
+        }
+        check("workers.request_timeout_ms", workers.requestTimeoutMs, 1...hourMs)
+        check("workers.connect_timeout_ms", workers.connectTimeoutMs, 1...300_000)
+        check("workers.max_attempts", workers.maxAttempts, 1...100)
+        check("workers.retry_base_delay_ms", workers.retryBaseDelayMs, 1...hourMs)
+        check("workers.retry_max_delay_ms", workers.retryMaxDelayMs, 1...(24 * hourMs))
+        check("workers.local_retry_max_ms", workers.localRetryMaxMs, 0...60_000)
+        check("workers.retry_max_waiting", workers.retryMaxWaiting, 1...1_000_000)
+        check("workers.shutdown_grace_ms", workers.shutdownGraceMs, 0...600_000)
+        check("workers.max_response_bytes", workers.maxResponseBytes, 1_024...(1 << 30))
+        check("ledger.batch_size", ledger.batchSize, 1...100_000)
         return problems
     }
 }
@@ -197,11 +228,17 @@ public struct WorkerConfiguration: Sendable, Decodable {
     /// left for redelivery. Queued jobs do not start once shutdown begins. Default: 10000.
     public var shutdownGraceMs: Int
 
+    /// Largest provider answer read, in bytes; a longer one is cut off and fails the job with
+    /// `response_too_large`, so that a broken or hostile provider cannot exhaust memory.
+    /// Default: 16 MiB.
+    public var maxResponseBytes: Int
+
+
     public init(
         maxInFlight: Int = 256, concurrency: Int = 128, weights: [Int] = [8, 4, 1], requestTimeoutMs: Int = 120_000,
         connectTimeoutMs: Int = 5_000, maxAttempts: Int = 5, retryBaseDelayMs: Int = 500,
         retryMaxDelayMs: Int = 3_600_000, localRetryMaxMs: Int = 2_000, retryMaxWaiting: Int = 4_096,
-        shutdownGraceMs: Int = 10_000
+        shutdownGraceMs: Int = 10_000, maxResponseBytes: Int = 16 << 20
     ) {
         self.retryMaxDelayMs = retryMaxDelayMs
         self.localRetryMaxMs = localRetryMaxMs
@@ -209,6 +246,7 @@ public struct WorkerConfiguration: Sendable, Decodable {
         self.shutdownGraceMs = shutdownGraceMs
         self.maxAttempts = maxAttempts
         self.retryBaseDelayMs = retryBaseDelayMs
+        self.maxResponseBytes = maxResponseBytes
         self.maxInFlight = maxInFlight
         self.concurrency = concurrency
         self.weights = weights
@@ -222,6 +260,7 @@ public struct WorkerConfiguration: Sendable, Decodable {
         case maxAttempts = "max_attempts", retryBaseDelayMs = "retry_base_delay_ms"
         case retryMaxDelayMs = "retry_max_delay_ms", localRetryMaxMs = "local_retry_max_ms"
         case retryMaxWaiting = "retry_max_waiting", shutdownGraceMs = "shutdown_grace_ms"
+        case maxResponseBytes = "max_response_bytes"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -238,6 +277,7 @@ public struct WorkerConfiguration: Sendable, Decodable {
         localRetryMaxMs = try c.decodeIfPresent(Int.self, forKey: .localRetryMaxMs) ?? d.localRetryMaxMs
         retryMaxWaiting = try c.decodeIfPresent(Int.self, forKey: .retryMaxWaiting) ?? d.retryMaxWaiting
         shutdownGraceMs = try c.decodeIfPresent(Int.self, forKey: .shutdownGraceMs) ?? d.shutdownGraceMs
+        maxResponseBytes = try c.decodeIfPresent(Int.self, forKey: .maxResponseBytes) ?? d.maxResponseBytes
     }
 }
 

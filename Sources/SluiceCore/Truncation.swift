@@ -1,21 +1,23 @@
-/// Cutting untrusted text to a size that fits a Kafka record or a log line.
+/// Cutting untrusted text to a size that fits a Kafka record, an audit detail or a log line.
 public enum Truncation {
-    /// The marker appended to text that was cut.
-    public static let marker = "…[truncated]"
-
-    /// `text` if its UTF-8 form has at most `maxBytes` bytes; otherwise its longest prefix of
-    /// whole scalars that fits together with `marker`.
+    /// `text` itself when it fits in `maxBytes`; otherwise its start and a marker naming the
+    /// original length, `maxBytes` long at most (the marker alone when `maxBytes` is smaller).
+    /// Cutting an already cut text changes nothing.
     public static func prefix(_ text: String, maxBytes: Int) -> String {
-        guard text.utf8.count > maxBytes else { return text }
-        let budget = max(0, maxBytes - marker.utf8.count)
-        var used = 0
-        var scalars = String.UnicodeScalarView()
-        for scalar in text.unicodeScalars {
-            let size = UTF8.width(scalar)
-            guard used + size <= budget else { break }
-            used += size
-            scalars.append(scalar)
-        }
-        return String(scalars) + marker
+        let length = text.utf8.count
+        guard length > maxBytes else { return text }
+        let marker = "… [truncated, \(length) bytes in all]"
+        return cut(text, maxBytes: max(0, maxBytes - marker.utf8.count)) + marker
+    }
+
+    /// The longest start of `text` of at most `maxBytes` UTF-8 bytes that does not split a
+    /// Unicode scalar.
+    public static func cut(_ text: String, maxBytes: Int) -> String {
+        let utf8 = text.utf8
+        guard utf8.count > maxBytes else { return text }
+        var end = utf8.index(utf8.startIndex, offsetBy: max(0, maxBytes))
+        // A continuation byte (10xxxxxx) at the cut means a scalar starts before it.
+        while end > utf8.startIndex, utf8[end] & 0xC0 == 0x80 { end = utf8.index(before: end) }
+        return String(decoding: utf8[..<end], as: UTF8.self)
     }
 }

@@ -49,7 +49,9 @@ enum ConfigurationLoader {
     /// Environment values are YAML scalars: `6000` is a number, `true` a boolean.
     private static func scalar(_ text: String) -> Any {
         if let i = Int(text) { return i }
-        if let d = Double(text) { return d }
+        // `Double("inf")` and `Double("nan")` succeed; such values stay text, so that decoding
+        // names the key instead of JSONSerialization failing on a non-finite number.
+        if let d = Double(text), d.isFinite { return d }
         if text == "true" || text == "false" { return text == "true" }
         return text
     }
@@ -60,6 +62,7 @@ enum ConfigurationLoader {
         case let array as [Any]: return array.map(jsonSafe)
         case let date as Date: return ISO8601DateFormatter().string(from: date)
         case is NSNull: return NSNull()
+        case let d as Double where !d.isFinite: return "\(d)"  // YAML `.inf`/`.nan`: not JSON numbers
         case is String, is Int, is Double, is Bool: return value
         default: return "\(value)"
         }

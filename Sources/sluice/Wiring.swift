@@ -54,7 +54,7 @@ struct Wiring {
                 routes: configuration.routes, providers: configuration.providers,
                 environment: ProcessInfo.processInfo.environment
             ),
-            http: try CurlHTTPClient(configuration: .init(connectTimeoutMs: w.connectTimeoutMs)),
+            http: try CurlHTTPClient(configuration: .init(connectTimeoutMs: w.connectTimeoutMs, maxResponseBytes: w.maxResponseBytes)),
             instance: "worker:\(Self.instance)", logger: logger
         )
     }

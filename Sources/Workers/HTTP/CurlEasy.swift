@@ -15,6 +15,19 @@ final class CurlEasy {
     private let errorBuffer: UnsafeMutablePointer<CChar>
     private var responseHeaders: [HTTPHeader] = []
     private var responseBody: [UInt8] = []
+    /// The body limit of the current transfer (``CurlHTTPClientConfiguration/maxResponseBytes``).
+    private var maxResponseBytes = Int.max
+    /// Header bytes received by the current transfer, every response of the exchange counted.
+    private var headerBytes = 0
+    /// Set when a callback cut the transfer off for its size; libcurl then reports only a
+    /// generic write error, so this is the error the caller gets.
+    private var sizeFailure: CurlError?
+
+    /// Most header bytes one transfer may receive. Older libcurl bounds a single header line
+    /// but not how many there are; newer (and patched) builds stop at 300 KB with a receive
+    /// error that reads as transient. Stopping a little earlier here gives the same answer on
+    /// every build: ``CurlError/isResponseTooLarge``, not worth a retry.
+    static let maxHeaderBytes = 256 << 10
 
     /// `nil` when libcurl cannot allocate a handle (out of memory).
     init?() {
@@ -34,17 +47,23 @@ final class CurlEasy {
 
     /// Sets every option of `request` on the handle, which must be fresh or ``recycle()``d.
     ///
-    /// - Parameter id: Stored as `CURLOPT_PRIVATE` so that ``CurlMulti`` can tell which transfer finished.
+    /// - Parameters:
+    ///   - id: Stored as `CURLOPT_PRIVATE` so that ``CurlMulti`` can tell which transfer finished.
+    ///   - maxResponseBytes: The body is cut off past this many bytes (see ``failure(code:)``).
     /// - Throws: ``CurlError`` when libcurl refuses an option (out of memory, unsupported method).
-    func prepare(id: UInt64, request: HTTPClientRequest, connectTimeoutMs: Int) throws(CurlError) {
+    func prepare(id: UInt64, request: HTTPClientRequest, connectTimeoutMs: Int, maxResponseBytes: Int) throws(CurlError) {
+        self.maxResponseBytes = max(0, maxResponseBytes)
         try set(CURLOPT_NOSIGNAL, 1)  // signals cannot be used on a thread that shares the process
         try set(CURLOPT_PRIVATE, UnsafeRawPointer(bitPattern: UInt(id)))
         try set(CURLOPT_ERRORBUFFER, UnsafeRawPointer(errorBuffer))
         try check(request.url.withCString { sluice_curl_easy_setopt_ptr(handle, CURLOPT_URL, $0) })
         try check(sluice_curl_easy_setopt_ptr(handle, CURLOPT_PROTOCOLS_STR, "http,https"))
         try set(CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1)
-        try set(CURLOPT_CONNECTTIMEOUT_MS, connectTimeoutMs)
+        try set(CURLOPT_CONNECTTIMEOUT_MS, max(0, connectTimeoutMs))
         try set(CURLOPT_TIMEOUT_MS, max(0, request.timeoutMs))
+        // Refuses a body whose Content-Length is over the limit before reading it (0 would mean
+        // no limit); the write callback enforces the limit on bodies of unknown length.
+        if self.maxResponseBytes > 0 { try set(CURLOPT_MAXFILESIZE_LARGE, off: curl_off_t(self.maxResponseBytes)) }
         try set(CURLOPT_TCP_KEEPALIVE, 1)
         try setMethodAndBody(request)
         try setHeaders(request)
@@ -61,9 +80,12 @@ final class CurlEasy {
         return response
     }
 
-    /// The error of a transfer that finished with `code`.
+    /// The error of a transfer that finished with `code`: ``CurlError/isResponseTooLarge``
+    /// when the answer passed a size limit, whichever way libcurl noticed.
     func failure(code: Int32) -> CurlError {
-        CurlError.transferFailed(code: code, detail: String(cString: errorBuffer))
+        if let sizeFailure { return sizeFailure }
+        if code == Int32(bitPattern: CURLE_FILESIZE_EXCEEDED.rawValue) { return .responseTooLarge(limit: maxResponseBytes) }
+        return CurlError.transferFailed(code: code, detail: String(cString: errorBuffer))
     }
 
     /// Clears every option and buffer so the handle can carry another request. The connection
@@ -74,6 +96,9 @@ final class CurlEasy {
         headerList = nil
         responseHeaders = []
         responseBody = []
+        maxResponseBytes = Int.max
+        headerBytes = 0
+        sizeFailure = nil
         errorBuffer[0] = 0
     }
 
@@ -132,6 +157,11 @@ final class CurlEasy {
             let bytes = size * count
             guard let data, let user else { return bytes }
             let easy = Unmanaged<CurlEasy>.fromOpaque(user).takeUnretainedValue()
+            // Written as a subtraction so that no sum can overflow; the body never exceeds the limit.
+            guard bytes <= easy.maxResponseBytes - easy.responseBody.count else {
+                easy.sizeFailure = .responseTooLarge(limit: easy.maxResponseBytes)
+                return 0  // any count but `bytes` makes libcurl abort the transfer
+            }
             easy.responseBody.append(contentsOf: UnsafeRawBufferPointer(start: data, count: bytes))
             return bytes
         })
@@ -140,6 +170,11 @@ final class CurlEasy {
             let bytes = size * count
             guard let data, let user else { return bytes }
             let easy = Unmanaged<CurlEasy>.fromOpaque(user).takeUnretainedValue()
+            guard bytes <= CurlEasy.maxHeaderBytes - easy.headerBytes else {
+                easy.sizeFailure = .headersTooLarge(limit: CurlEasy.maxHeaderBytes)
+                return 0
+            }
+            easy.headerBytes += bytes
             easy.receivedHeaderLine(UnsafeRawBufferPointer(start: data, count: bytes))
             return bytes
         })

@@ -20,6 +20,11 @@ public struct CurlError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The request's total timeout or the connect timeout passed.
     public var isTimeout: Bool { code == Self.raw(CURLE_OPERATION_TIMEDOUT) }
 
+    /// The response was larger than the client's ``CurlHTTPClientConfiguration/maxResponseBytes``
+    /// (or its headers larger than 256 KiB); the transfer was cut off.
+    /// Not retriable: the same request would get the same answer.
+    public var isResponseTooLarge: Bool { code == Self.raw(CURLE_FILESIZE_EXCEEDED) }
+
     /// No connection could be made: refused, unreachable, or the name did not resolve.
     public var isConnectFailure: Bool {
         [CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY].map(Self.raw).contains(code)
@@ -47,6 +52,17 @@ public struct CurlError: Error, Sendable, Hashable, CustomStringConvertible {
 
     /// The multi handle refused a transfer (`curl_multi_add_handle` failed).
     static let refused = CurlError(code: raw(CURLE_FAILED_INIT), message: "libcurl refused to start the transfer")
+
+    /// A response body over `limit` bytes, cut off by the write callback or refused for its
+    /// `Content-Length`.
+    static func responseTooLarge(limit: Int) -> CurlError {
+        CurlError(code: raw(CURLE_FILESIZE_EXCEEDED), message: "the response body is larger than the limit of \(limit) bytes")
+    }
+
+    /// Response headers over `limit` bytes in all.
+    static func headersTooLarge(limit: Int) -> CurlError {
+        CurlError(code: raw(CURLE_FILESIZE_EXCEEDED), message: "the response headers are larger than the limit of \(limit) bytes")
+    }
 
     /// The error libcurl reported for a finished transfer, with the easy handle's detail text if any.
     static func transferFailed(code: Int32, detail: String) -> CurlError {

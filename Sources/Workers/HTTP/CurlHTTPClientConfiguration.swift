@@ -9,10 +9,19 @@ public struct CurlHTTPClientConfiguration: Sendable, Hashable {
     /// Time allowed to establish a connection (DNS, TCP, TLS), in milliseconds. Shorter than a
     /// request timeout so that a dead provider is detected before a slow one. Default: 5000.
     public var connectTimeoutMs: Int
+    /// Largest response body read, in bytes. A longer body aborts its transfer as soon as it
+    /// passes the limit (or at once, when its `Content-Length` says so), which fails with
+    /// ``CurlError/isResponseTooLarge``: a runaway provider costs at most this much memory per
+    /// request, never the process. Default: 16 MiB.
+    public var maxResponseBytes: Int
 
-    public init(maxConnectionsPerHost: Int = 256, maxTotalConnections: Int = 512, connectTimeoutMs: Int = 5_000) {
+    public init(
+        maxConnectionsPerHost: Int = 256, maxTotalConnections: Int = 512, connectTimeoutMs: Int = 5_000,
+        maxResponseBytes: Int = 16 << 20
+    ) {
         self.maxConnectionsPerHost = maxConnectionsPerHost
         self.maxTotalConnections = maxTotalConnections
         self.connectTimeoutMs = connectTimeoutMs
+        self.maxResponseBytes = maxResponseBytes
     }
 }

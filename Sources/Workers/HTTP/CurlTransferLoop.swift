@@ -50,7 +50,10 @@ final class CurlTransferLoop {
             return
         }
         do {
-            try easy.prepare(id: submission.id, request: submission.request, connectTimeoutMs: configuration.connectTimeoutMs)
+            try easy.prepare(
+                id: submission.id, request: submission.request, connectTimeoutMs: configuration.connectTimeoutMs,
+                maxResponseBytes: configuration.maxResponseBytes
+            )
         } catch {
             recycle(easy)
             fail(submission, error)

@@ -21,26 +21,40 @@ struct OpenAIChatAdapter: Sendable {
         )
     }
 
+    /// What an answer means for the job. Every part of it is untrusted: the body may be no
+    /// JSON at all, megabytes long, or carry absurd numbers; none of that traps, and what is
+    /// kept is bounded (see ``JobError``, ``Usage`` and ``RetryAfter``).
     func interpret(_ response: HTTPClientResponse) -> ProviderOutcome {
-        let json = try? JSONValue.parse(response.body)
+        let parsed = Result { () throws(JSONParseError) -> JSONValue in try JSONValue.parse(response.body) }
+        let json = try? parsed.get()
         switch response.status {
         case 200..<300:
             guard let json, json["choices"]?.arrayValue != nil else {
+                let why: String
+                if case .failure(let error) = parsed {
+                    why = "with a body that is not JSON (\(error), \(response.body.count) bytes)"
+                } else {
+                    why = "without a chat completion (no 'choices' array)"
+                }
                 return .retriable(
-                    JobError(type: "provider_error", code: "invalid_response", message: "The provider answered \(response.status) without a chat completion.", providerStatus: response.status),
+                    JobError(type: "provider_error", code: "invalid_response", message: "The provider answered HTTP \(response.status) \(why).", providerStatus: response.status),
                     retryAfterMs: nil
                 )
             }
             return .success(response: json, usage: Self.usage(json["usage"]))
         case 408, 409, 429, 500..<600:
-            return .retriable(error(from: json, status: response.status), retryAfterMs: Self.retryAfterMs(response))
+            return .retriable(error(from: json, response: response), retryAfterMs: RetryAfter.milliseconds(in: response))
         default:
-            return .permanent(error(from: json, status: response.status))
+            return .permanent(error(from: json, response: response))
         }
     }
 
     func interpret(_ error: any Error) -> ProviderOutcome {
         if let curl = error as? CurlError {
+            if curl.isResponseTooLarge {
+                // The same request would get the same answer: failing now saves the retries.
+                return .permanent(JobError(type: "provider_error", code: "response_too_large", message: "The provider's answer was cut off: \(curl.message) (workers.max_response_bytes)."))
+            }
             let code = curl.isTimeout ? "timeout" : curl.isConnectFailure ? "connection_failed" : "transport_error"
             let jobError = JobError(type: "provider_unreachable", code: code, message: curl.message)
             return curl.isRetriable ? .retriable(jobError, retryAfterMs: nil) : .permanent(jobError)
@@ -50,10 +64,15 @@ struct OpenAIChatAdapter: Sendable {
 
     // MARK: - Parsing
 
-    private func error(from json: JSONValue?, status: Int) -> JobError {
+    /// The provider's own error (OpenAI `{"error": {"message", "code", "type"}}`, a bare
+    /// `{"error": "…"}`, vLLM's top-level `message`, FastAPI's `detail`), else a sentence with
+    /// the status and the start of the body.
+    private func error(from json: JSONValue?, response: HTTPClientResponse) -> JobError {
+        let status = response.status
         let body = json?["error"]
-        let message = body?["message"]?.stringValue ?? body?.stringValue ?? "The provider answered HTTP \(status)."
-        let code = body?["code"]?.stringValue ?? body?["type"]?.stringValue ?? "http_\(status)"
+        let message = body?["message"]?.stringValue ?? body?.stringValue ?? json?["message"]?.stringValue
+            ?? json?["detail"]?.stringValue ?? Self.fallbackMessage(response, isJSON: json != nil)
+        let code = body?["code"].flatMap(Self.text) ?? body?["type"]?.stringValue ?? "http_\(status)"
         let type: String
         switch status {
         case 401, 403: type = "provider_auth_error"
@@ -64,17 +83,32 @@ struct OpenAIChatAdapter: Sendable {
         return JobError(type: type, code: code, message: message, providerStatus: status)
     }
 
+    /// The first bytes of a body that carries no error message: a proxy's HTML page or plain
+    /// text often says what went wrong. Only a short excerpt is decoded, never the whole body.
+    private static func fallbackMessage(_ response: HTTPClientResponse, isJSON: Bool) -> String {
+        guard !response.body.isEmpty else { return "The provider answered HTTP \(response.status) with an empty body." }
+        let excerptBytes = 256
+        var excerpt = String(decoding: response.body.prefix(excerptBytes), as: UTF8.self)
+        if response.body.count > excerptBytes { excerpt += "…" }
+        let kind = isJSON ? "JSON without an error message" : "a body that is not JSON"
+        return "The provider answered HTTP \(response.status) with \(kind) (\(response.body.count) bytes): \(excerpt)"
+    }
+
+    /// A code as text: providers send strings (`"rate_limit_exceeded"`) or numbers (`429`).
+    private static func text(_ value: JSONValue) -> String? {
+        if let s = value.stringValue { return s }
+        return value.intValue.map { String($0) }
+    }
+
+    /// Token counts, clamped into ``Usage/tokenRange`` by `Usage` itself; nil when the counts
+    /// are missing or not integers (`1e19` is not read as one).
     static func usage(_ json: JSONValue?) -> Usage? {
         guard let json, let prompt = json["prompt_tokens"]?.intValue, let completion = json["completion_tokens"]?.intValue else {
             return nil
         }
-        return Usage(promptTokens: Int(prompt), completionTokens: Int(completion), totalTokens: json["total_tokens"]?.intValue.map { Int($0) })
-    }
-
-    /// `retry-after-ms` (OpenAI, Azure) or `Retry-After` in seconds.
-    static func retryAfterMs(_ response: HTTPClientResponse) -> Int? {
-        if let ms = response.header("retry-after-ms").flatMap(Double.init) { return Int(ms) }
-        if let s = response.header("retry-after").flatMap(Double.init) { return Int(s * 1000) }
-        return nil
+        return Usage(
+            promptTokens: Int(clamping: prompt), completionTokens: Int(clamping: completion),
+            totalTokens: json["total_tokens"]?.intValue.map { Int(clamping: $0) }
+        )
     }
 }
