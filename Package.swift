@@ -21,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.0.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.1.0"),
     ],
     targets: [
         // MARK: - C libraries (headers only; see scripts/setup for how they are installed)
@@ -49,6 +50,7 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "DequeModule", package: "swift-collections"),
             ],
             swiftSettings: strict
         ),
@@ -122,7 +124,11 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .testTarget(name: "LedgerTests", dependencies: ["Ledger", "SluiceCore", "Kafka"], swiftSettings: strict),
+        // GRDB: tests install a trigger to make SQLite refuse one record (poison-record tests).
+        .testTarget(
+            name: "LedgerTests", dependencies: ["Ledger", "SluiceCore", "Kafka", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict
+        ),
         // Drives the built `sluice` binary as real processes against the dev broker.
         .testTarget(
             name: "EndToEndTests",

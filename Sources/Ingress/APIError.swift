@@ -73,13 +73,41 @@ extension APIError {
         APIError(status: .notFound, type: "not_found_error", code: "\(what)_not_found", message: "No \(what) with id '\(id)'.")
     }
 
-    static func queueUnavailable(retryAfter: Int) -> APIError {
-        APIError(
-            status: .serviceUnavailable, type: "service_unavailable", code: "queue_unavailable",
-            message: "The job queue cannot be reached right now; nothing was accepted. Retry later.",
+    /// The job could not be queued. When the outcome is unknown (a timeout, a rebuilt producer,
+    /// half of the job's records acknowledged) the job may exist, and the message says what a
+    /// retry does: safe with the same `Idempotency-Key`, a possible second job without one.
+    static func queueUnavailable(retryAfter: Int, outcomeUnknown: Bool = false, hasIdempotencyKey: Bool = false) -> APIError {
+        let message: String
+        switch (outcomeUnknown, hasIdempotencyKey) {
+        case (false, _):
+            message = "The job queue cannot be reached right now; nothing was accepted. Retry later."
+        case (true, true):
+            message = "The job queue did not confirm this job in time; it may or may not have been queued. "
+                + "Retrying with the same Idempotency-Key is safe: it names the same job and never creates a second one."
+        case (true, false):
+            message = "The job queue did not confirm this job in time; it may or may not have been queued. "
+                + "A retry may create a second job; send an Idempotency-Key to make retries safe."
+        }
+        return APIError(
+            status: .serviceUnavailable, type: "service_unavailable", code: "queue_unavailable", message: message,
             retryAfterSeconds: retryAfter
         )
     }
+
+    /// The ledger could not be read to check an `Idempotency-Key`; queueing anyway could
+    /// create a second job for a key that is already bound to another body.
+    static func idempotencyUnverifiable(retryAfter: Int) -> APIError {
+        APIError(
+            status: .serviceUnavailable, type: "service_unavailable", code: "idempotency_unverifiable",
+            message: "The Idempotency-Key cannot be checked right now; nothing was accepted. Retry later with the same key.",
+            retryAfterSeconds: retryAfter
+        )
+    }
+
+    static let idempotencyInProgress = APIError(
+        status: .conflict, type: "idempotency_error", code: "idempotency_key_in_progress",
+        message: "A request with this Idempotency-Key is still being processed."
+    )
 
     static func idempotencyConflict(_ message: String) -> APIError {
         APIError(status: .conflict, type: "idempotency_error", code: "idempotency_key_conflict", message: message)

@@ -72,37 +72,38 @@ public struct IngressService: Service {
         let validated = try validator.validate(body, nowMs: nowMs)
 
         let idempotencyKey = request.headers[.idempotencyKey]
+        var jobID = UUIDv7.generate()
+        var fingerprint: String?
         if let key = idempotencyKey {
             guard key.utf8.count <= 255 else {
                 throw APIError.invalidRequest("'Idempotency-Key' may be at most 255 bytes.", param: "Idempotency-Key")
             }
-            switch idempotency.claim(tenant: principal.tenant, key: key, body: body, nowMs: nowMs) {
-            case .claimed:
-                break
-            case .replay(let jobID):
-                if let view = try await jobs.job(id: jobID, tenant: principal.tenant) ?? recent.view(id: jobID, tenant: principal.tenant) {
-                    return Self.accepted(view, replayed: true)
-                }
-                throw APIError.idempotencyConflict("The job of this Idempotency-Key is no longer known.")
-            case .inProgress:
-                throw APIError.idempotencyConflict("A request with this Idempotency-Key is still being processed.")
-            case .conflict:
-                throw APIError.idempotencyConflict("This Idempotency-Key was used with a different request body.")
+            let bodyFingerprint = IdempotencyBinding.fingerprint(body)
+            switch try await resolve(key: key, tenant: principal.tenant, fingerprint: bodyFingerprint, nowMs: nowMs) {
+            case .replay(let view):
+                return Self.accepted(view, replayed: true)
+            case .produce(let derivedID):
+                jobID = derivedID
+                fingerprint = bodyFingerprint
             }
         }
 
         let job = JobEnvelope(
-            id: UUIDv7.generate(), tenant: principal.tenant, model: validated.model, priority: validated.priority,
+            id: jobID, tenant: principal.tenant, model: validated.model, priority: validated.priority,
             request: validated.request, webhook: validated.webhook, metadata: validated.metadata,
             deadlineMs: validated.deadlineMs, createdAtMs: nowMs, idempotencyKey: idempotencyKey,
             traceparent: Self.traceparent(request.headers[.traceparent])
         )
         do {
-            try await enqueuer.enqueue(job)
+            try await enqueuer.enqueue(job, requestFingerprint: fingerprint)
         } catch {
             if let key = idempotencyKey { idempotency.abandon(tenant: principal.tenant, key: key) }
-            logger.warning("enqueue failed; answering 503", metadata: ["job_id": "\(job.id)", "error": "\(error)"])
-            throw APIError.queueUnavailable(retryAfter: configuration.retryAfterSeconds)
+            let uncertain = (error as? EnqueueError)?.mayHaveBeenQueued ?? true
+            logger.warning(
+                "enqueue failed; answering 503",
+                metadata: ["job_id": "\(job.id)", "outcome_unknown": "\(uncertain)", "error": "\(error)"])
+            throw APIError.queueUnavailable(
+                retryAfter: configuration.retryAfterSeconds, outcomeUnknown: uncertain, hasIdempotencyKey: idempotencyKey != nil)
         }
         if let key = idempotencyKey { idempotency.complete(tenant: principal.tenant, key: key, jobID: job.id) }
         let view = JobView(
@@ -111,6 +112,66 @@ public struct IngressService: Service {
         )
         recent.remember(view)
         return Self.accepted(view, replayed: false)
+    }
+
+    /// What a keyed request leads to.
+    private enum KeyedSubmission {
+        /// Answer with the job the key already names.
+        case replay(JobView)
+        /// Queue the job under this (derived) id; the caller holds the key's claim.
+        case produce(jobID: String)
+    }
+
+    /// Decides a keyed request: this process's own requests first (in progress → 409, just
+    /// accepted → replay), then the ledger's binding, which every ingress process and restart
+    /// shares. A key not bound yet queues the job under an id derived from tenant, key and body,
+    /// so that a retry racing the ledger, on any process, names the same job.
+    ///
+    /// - Throws: `APIError` 409 for a key in progress or bound to another body; 503 when the
+    ///   ledger cannot be read (the key could not be checked). The claim is released on throw.
+    private func resolve(key: String, tenant: String, fingerprint: String, nowMs: Int64) async throws -> KeyedSubmission {
+        switch idempotency.claim(tenant: tenant, key: key, fingerprint: fingerprint, nowMs: nowMs) {
+        case .claimed:
+            break
+        case .replay(let jobID):
+            if let view = try await jobs.job(id: jobID, tenant: tenant) ?? recent.view(id: jobID, tenant: tenant) {
+                return .replay(view)
+            }
+            throw APIError.idempotencyConflict("The job of this Idempotency-Key is no longer known.")
+        case .inProgress:
+            throw APIError.idempotencyInProgress
+        case .conflict:
+            throw APIError.idempotencyConflict("This Idempotency-Key was used with a different request body.")
+        }
+
+        do {
+            let jobID = IdempotencyBinding.jobID(tenant: tenant, key: key, fingerprint: fingerprint)
+            var known: JobView?
+            if let binding = try await jobs.idempotencyBinding(tenant: tenant, key: key), binding.isAlive(nowMs: nowMs) {
+                guard binding.fingerprint == fingerprint else {
+                    throw APIError.idempotencyConflict("This Idempotency-Key was used with a different request body.")
+                }
+                known = try await jobs.job(id: binding.jobID, tenant: tenant)
+            } else {
+                // Expired or not yet applied: the derived id may still name a job the ledger
+                // holds (the same key and body, over 24 h ago), which is then the answer rather
+                // than a second run of it.
+                known = try await jobs.job(id: jobID, tenant: tenant)
+            }
+            if let known {
+                idempotency.complete(tenant: tenant, key: key, jobID: known.id)
+                return .replay(known)
+            }
+            return .produce(jobID: jobID)
+        } catch let error as APIError {
+            idempotency.abandon(tenant: tenant, key: key)
+            throw error
+        } catch {
+            idempotency.abandon(tenant: tenant, key: key)
+            logger.warning(
+                "cannot read the ledger to check an Idempotency-Key; answering 503", metadata: ["error": "\(error)"])
+            throw APIError.idempotencyUnverifiable(retryAfter: configuration.retryAfterSeconds)
+        }
     }
 
     private func status(_ request: Request, context: BasicRequestContext) async throws -> Response {

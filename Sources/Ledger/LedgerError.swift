@@ -34,6 +34,17 @@ public struct LedgerError: Error, Sendable, CustomStringConvertible {
     /// Whether trying the same operation again later may succeed (busy, locked, full, I/O).
     public var isRetriable: Bool
 
+    /// Whether the failure lies in the record being written rather than in the store: a
+    /// constraint it violates, a value too big or of the wrong type, JSON that cannot be stored.
+    /// Such a record fails the same way forever, so the writer sets it aside in
+    /// `ledger_rejects`; any other failure (corruption, a read-only file, a missing table) is
+    /// the store's, and the writer waits for an operator rather than skip records.
+    public var isRecordFault: Bool {
+        if code == .encoding { return true }
+        guard code == .storage, let sqliteCode else { return false }
+        return Self.recordFaultCodes.contains(sqliteCode)
+    }
+
     public init(code: Code, message: String, sqliteCode: Int32? = nil, isRetriable: Bool = false) {
         self.code = code
         self.message = message
@@ -54,6 +65,12 @@ extension LedgerError {
     private static let retriableCodes: Set<Int32> = [
         ResultCode.SQLITE_BUSY.rawValue, ResultCode.SQLITE_LOCKED.rawValue, ResultCode.SQLITE_FULL.rawValue,
         ResultCode.SQLITE_IOERR.rawValue, ResultCode.SQLITE_CANTOPEN.rawValue, ResultCode.SQLITE_INTERRUPT.rawValue,
+    ]
+
+    /// Primary result codes that blame the statement's values, not the file.
+    private static let recordFaultCodes: Set<Int32> = [
+        ResultCode.SQLITE_CONSTRAINT.rawValue, ResultCode.SQLITE_TOOBIG.rawValue,
+        ResultCode.SQLITE_MISMATCH.rawValue, ResultCode.SQLITE_RANGE.rawValue,
     ]
 
     init(_ error: DatabaseError) {

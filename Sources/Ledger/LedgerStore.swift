@@ -18,11 +18,15 @@ public final class LedgerStore: JobLookup, Sendable {
 
     /// Opens the ledger at `path`, creating the file and running pending migrations.
     ///
-    /// - Parameter path: The SQLite file; its `-wal` and `-shm` companions live beside it.
+    /// - Parameters:
+    ///   - path: The SQLite file; its `-wal` and `-shm` companions live beside it.
+    ///   - synchronous: How hard a commit waits for the disk. Default: `.full`, which the
+    ///     writer's offset commits rely on; `.normal` exists to measure what `.full` costs.
     /// - Throws: ``LedgerError`` when the file cannot be opened or migrated.
-    public init(path: String) throws {
+    public init(path: String, synchronous: Synchronous = .full) throws {
         pool = try LedgerError.mapping {
-            let pool = try DatabasePool(path: path, configuration: Self.configuration(readOnly: false))
+            let pool = try DatabasePool(
+                path: path, configuration: Self.configuration(readOnly: false, synchronous: synchronous))
             try LedgerMigrations.migrator.migrate(pool)
             return pool
         }
@@ -36,7 +40,7 @@ public final class LedgerStore: JobLookup, Sendable {
     ///   newer writer is accepted: migrations only add, so old readers keep working.
     public init(readOnlyPath path: String) throws {
         pool = try LedgerError.mapping {
-            try DatabasePool(path: path, configuration: Self.configuration(readOnly: true))
+            try DatabasePool(path: path, configuration: Self.configuration(readOnly: true, synchronous: .full))
         }
         let upToDate = try LedgerError.mapping {
             try pool.read { db in
@@ -49,24 +53,33 @@ public final class LedgerStore: JobLookup, Sendable {
         }
     }
 
-    /// WAL (the pool's default) with synchronous=NORMAL: a commit survives a process crash, and
-    /// at worst the last transactions are lost on power failure, which redelivery from Kafka
-    /// repairs because offsets are committed only after the write. The busy timeout covers a
-    /// reader process checkpointing or a brief lock by an operator's `sqlite3`.
-    private static func configuration(readOnly: Bool) -> Configuration {
+    /// WAL (the pool's default) with synchronous=FULL by default: every commit fsyncs the WAL
+    /// before it returns. The writer marks a batch's Kafka messages done right after the commit
+    /// and their offsets are committed soon after, so a commit that a power failure could still
+    /// undo (NORMAL's trade-off) would lose those records for good: Kafka would not redeliver
+    /// them. One fsync per batch transaction is the price (see BENCHMARKS.md). The busy timeout
+    /// covers a reader process checkpointing or a brief lock by an operator's `sqlite3`.
+    private static func configuration(readOnly: Bool, synchronous: Synchronous) -> Configuration {
         var configuration = Configuration()
         configuration.label = "sluice.ledger"
         configuration.readonly = readOnly
         configuration.busyMode = .timeout(5)
+        let pragma = "PRAGMA synchronous = \(synchronous.pragmaValue)"
         configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            try db.execute(sql: pragma)
         }
         return configuration
     }
 
     // MARK: - Writing
 
-    /// Applies a batch in one transaction, on the calling thread.
+    /// The most expired `Idempotency-Key` bindings one write transaction deletes: enough to keep
+    /// up with any batch size in use (each batch binds at most one key per record), small enough
+    /// that eviction stays a constant cost per write instead of an occasional long scan.
+    public static let evictionLimitPerWrite = 1_000
+
+    /// Applies a batch in one transaction, on the calling thread: all of it or, on error,
+    /// nothing.
     ///
     /// Idempotent: applying the same records again, in the same or another batch, in any order,
     /// leaves the ledger as it was.
@@ -77,18 +90,111 @@ public final class LedgerStore: JobLookup, Sendable {
     ///   is stored.
     public func apply(_ records: [LedgerRecord]) throws {
         guard !records.isEmpty else { return }
+        let nowMs = Wire.nowMs()
         try LedgerError.mapping {
-            try pool.write { db in try LedgerTransaction.apply(records, in: db) }
+            try pool.write { db in
+                try LedgerTransaction.apply(records, in: db)
+                try Self.evictExpiredKeys(nowMs: nowMs, limit: Self.evictionLimitPerWrite, in: db)
+            }
         }
     }
 
-    /// Applies a batch in one transaction on GRDB's serial writer queue, suspending the caller
-    /// instead of blocking a cooperative thread.
-    func applyOffPool(_ records: [LedgerRecord]) async throws {
-        guard !records.isEmpty else { return }
-        try await LedgerError.mapping {
-            try await pool.write { db in try LedgerTransaction.apply(records, in: db) }
+    /// Applies a batch of records from Kafka in one transaction, setting aside the ones the
+    /// store refuses for their own content (``LedgerError/isRecordFault``) in `ledger_rejects`
+    /// instead of failing the whole batch, and storing `malformed` rejects alongside.
+    ///
+    /// The batch is tried whole first; only when that fails for a record's fault are the
+    /// records applied one by one, each in its own savepoint, so that the good ones are kept.
+    /// Either way it is one transaction, and one fsync.
+    ///
+    /// - Parameters:
+    ///   - entries: The records, with their Kafka positions and bytes.
+    ///   - malformed: Records that could not even be decoded.
+    /// - Returns: The entries that were set aside (not counting `malformed`).
+    /// - Throws: ``LedgerError`` for any failure that is not a record's fault (a full disk, a
+    ///   locked or corrupt file); nothing of the batch is stored then.
+    @discardableResult
+    public func apply(_ entries: [LedgerEntry], rejecting malformed: [LedgerReject] = []) throws -> [LedgerReject] {
+        guard !entries.isEmpty || !malformed.isEmpty else { return [] }
+        let nowMs = Wire.nowMs()
+        return try LedgerError.mapping {
+            try pool.write { db in try Self.write(entries, malformed: malformed, nowMs: nowMs, in: db) }
         }
+    }
+
+    /// ``apply(_:rejecting:)`` on GRDB's serial writer queue, suspending the caller instead of
+    /// blocking a cooperative thread.
+    func applyOffPool(_ entries: [LedgerEntry], rejecting malformed: [LedgerReject]) async throws -> [LedgerReject] {
+        guard !entries.isEmpty || !malformed.isEmpty else { return [] }
+        let nowMs = Wire.nowMs()
+        return try await LedgerError.mapping {
+            try await pool.write { db in try Self.write(entries, malformed: malformed, nowMs: nowMs, in: db) }
+        }
+    }
+
+    /// Deletes up to `limit` `Idempotency-Key` bindings that expired before `nowMs`, oldest
+    /// first. The writer does this in every batch; this is for tests and operators.
+    ///
+    /// - Returns: How many were deleted.
+    @discardableResult
+    public func evictExpiredIdempotencyKeys(nowMs: Int64, limit: Int = LedgerStore.evictionLimitPerWrite) throws -> Int {
+        try LedgerError.mapping {
+            try pool.write { db in try Self.evictExpiredKeys(nowMs: nowMs, limit: limit, in: db) }
+        }
+    }
+
+    private static func write(
+        _ entries: [LedgerEntry], malformed: [LedgerReject], nowMs: Int64, in db: Database
+    ) throws -> [LedgerReject] {
+        var rejected: [LedgerReject] = []
+        do {
+            try db.inSavepoint {
+                try LedgerTransaction.apply(entries.map(\.record), in: db)
+                return .commit
+            }
+        } catch {
+            guard Self.isRecordFault(error) else { throw error }
+            // Some record cannot be stored: find which, keep the others.
+            for entry in entries {
+                do {
+                    try db.inSavepoint {
+                        try LedgerTransaction.apply([entry.record], in: db)
+                        return .commit
+                    }
+                } catch {
+                    guard Self.isRecordFault(error) else { throw error }
+                    let reject = LedgerReject(
+                        topic: entry.topic, partition: entry.partition, offset: entry.offset, value: entry.value,
+                        error: "\(Self.ledgerError(error) ?? LedgerError(code: .storage, message: "\(error)"))",
+                        atMs: nowMs)
+                    try LedgerRejectRecord(reject).insert(db, onConflict: .ignore)
+                    rejected.append(reject)
+                }
+            }
+        }
+        for reject in malformed {
+            try LedgerRejectRecord(reject).insert(db, onConflict: .ignore)
+        }
+        try evictExpiredKeys(nowMs: nowMs, limit: evictionLimitPerWrite, in: db)
+        return rejected
+    }
+
+    @discardableResult
+    private static func evictExpiredKeys(nowMs: Int64, limit: Int, in db: Database) throws -> Int {
+        try db.cachedStatement(sql: IdempotencyKeyRecord.evictExpired).execute(arguments: [
+            IdempotencyBinding.expiryCutoff(nowMs: nowMs), max(0, limit),
+        ])
+        return db.changesCount
+    }
+
+    private static func ledgerError(_ error: any Error) -> LedgerError? {
+        if let error = error as? LedgerError { return error }
+        if let error = error as? DatabaseError { return LedgerError(error) }
+        return nil
+    }
+
+    private static func isRecordFault(_ error: any Error) -> Bool {
+        ledgerError(error)?.isRecordFault ?? false
     }
 
     // MARK: - Reading
@@ -97,6 +203,31 @@ public final class LedgerStore: JobLookup, Sendable {
     public func job(id: String, tenant: String) async throws -> JobView? {
         try await LedgerError.mapping {
             try await pool.read { db in try Self.jobView(id: id, tenant: tenant, in: db) }
+        }
+    }
+
+    /// The `Idempotency-Key` binding of this tenant's key, alive or expired-but-not-yet-evicted;
+    /// nil when there is none.
+    public func idempotencyBinding(tenant: String, key: String) async throws -> IdempotencyBinding? {
+        try await LedgerError.mapping {
+            try await pool.read { db in
+                try IdempotencyKeyRecord.fetchOne(
+                    db.cachedStatement(sql: IdempotencyKeyRecord.selectByKey), arguments: [tenant, key]
+                ).map {
+                    IdempotencyBinding(
+                        tenant: $0.tenant, key: $0.idempotencyKey, jobID: $0.jobID, fingerprint: $0.fingerprint,
+                        createdAtMs: $0.createdAtMs)
+                }
+            }
+        }
+    }
+
+    /// The records set aside in `ledger_rejects`, oldest first.
+    public func rejects() throws -> [LedgerReject] {
+        try LedgerError.mapping {
+            try pool.read { db in
+                try LedgerRejectRecord.order(Column("seq")).fetchAll(db).map(\.reject)
+            }
         }
     }
 

@@ -8,9 +8,12 @@ import Synchronization
 ///
 /// Messages are gathered into batches (up to `batchSize`, or what arrived within ~20 ms of a
 /// batch's first message) and each batch is written in one SQLite transaction on GRDB's writer
-/// queue, off the cooperative thread pool. Only after the transaction commits is every message
-/// of the batch marked done, so a crash at any point means redelivery, which the store ignores:
-/// at-least-once from Kafka becomes effectively-once in the ledger.
+/// queue, off the cooperative thread pool. Only after the transaction commits (and, with
+/// synchronous=FULL, is on disk) is every message of the batch marked done, so a crash at any
+/// point means redelivery, which the store ignores: at-least-once from Kafka becomes
+/// effectively-once in the ledger. A record the store can never write (undecodable, or refused
+/// for its own content) is set aside in `ledger_rejects` with its position and bytes instead of
+/// holding up its batch forever.
 ///
 /// - Important: The consumer's `run()` is not called here: add the consumer to the same
 ///   `ServiceGroup`, registered *before* this writer. Services stop in reverse order, so at
@@ -25,6 +28,7 @@ public final class LedgerWriter: Service, Sendable {
     private let batchSize: Int
     private let logger: Logger
     private let malformed = Atomic<Int>(0)
+    private let rejected = Atomic<Int>(0)
 
     /// How long a batch waits for more messages after its first one.
     static let linger: Duration = .milliseconds(20)
@@ -50,8 +54,13 @@ public final class LedgerWriter: Service, Sendable {
     }
 
     /// Records that could not be decoded (or came from a topic this writer does not read) and
-    /// were skipped. Each is logged with its topic, partition and offset.
+    /// were set aside in `ledger_rejects`. Each is logged with its topic, partition and offset.
     public var malformedRecords: Int { malformed.load(ordering: .relaxed) }
+
+    /// Decoded records the store refused for their own content (a violated constraint, a
+    /// value it cannot hold) and set aside in `ledger_rejects` so that the rest of their batch
+    /// could be written. Each is logged with its topic, partition, offset and error.
+    public var rejectedRecords: Int { rejected.load(ordering: .relaxed) }
 
     // MARK: - Service
 
@@ -83,59 +92,91 @@ public final class LedgerWriter: Service, Sendable {
             // an error of either leaves the body, which cancels the other.
             for try await _ in group {}
         }
-        logger.info("ledger writer stopped", metadata: ["malformed_records": "\(malformedRecords)"])
+        logger.info(
+            "ledger writer stopped",
+            metadata: ["malformed_records": "\(malformedRecords)", "rejected_records": "\(rejectedRecords)"])
     }
 
     // MARK: - Batches
 
     /// Decodes, stores and marks done one batch. Returns only once the batch is durable.
     private func write(_ batch: [KafkaMessage]) async throws {
-        var records: [LedgerRecord] = []
-        records.reserveCapacity(batch.count)
+        var entries: [LedgerEntry] = []
+        var malformed: [LedgerReject] = []
+        entries.reserveCapacity(batch.count)
         for message in batch {
-            if let record = decode(message) { records.append(record) }
+            switch decode(message) {
+            case .record(let record):
+                entries.append(
+                    LedgerEntry(
+                        record: record, topic: message.topic, partition: message.partition, offset: message.offset,
+                        value: message.value))
+            case .reject(let reject):
+                malformed.append(reject)
+            }
         }
-        try await applyRetrying(records)
+        let rejected = try await applyRetrying(entries, malformed: malformed)
+        for reject in rejected {
+            self.rejected.add(1, ordering: .relaxed)
+            logger.error(
+                "ledger record refused by the store; set aside in ledger_rejects",
+                metadata: [
+                    "topic": "\(reject.topic)", "partition": "\(reject.partition)", "offset": "\(reject.offset)",
+                    "error": "\(reject.error)",
+                ])
+        }
         for message in batch {
             consumer.markDone(message)
         }
     }
 
-    /// The record a message carries, or nil (logged and counted) when it carries none.
-    private func decode(_ message: KafkaMessage) -> LedgerRecord? {
+    private enum Decoded {
+        case record(LedgerRecord)
+        case reject(LedgerReject)
+    }
+
+    /// The record a message carries or, when it carries none, the reject to store (logged and
+    /// counted here).
+    private func decode(_ message: KafkaMessage) -> Decoded {
         do {
             switch message.topic {
             case topics.audit:
-                return .audit(try Wire.decode(AuditEvent.self, from: message.value))
+                return .record(.audit(try Wire.decode(AuditEvent.self, from: message.value)))
             case topics.results:
-                return .result(try Wire.decode(ResultEnvelope.self, from: message.value))
+                return .record(.result(try Wire.decode(ResultEnvelope.self, from: message.value)))
             default:
                 throw LedgerError(code: .encoding, message: "not a topic the ledger reads")
             }
         } catch {
             malformed.add(1, ordering: .relaxed)
             logger.error(
-                "skipping malformed ledger record",
+                "malformed ledger record; set aside in ledger_rejects",
                 metadata: [
                     "topic": "\(message.topic)", "partition": "\(message.partition)", "offset": "\(message.offset)",
                     "schema": "\(message.header(RecordHeader.schema) ?? "")", "error": "\(error)",
                 ])
-            return nil
+            return .reject(
+                LedgerReject(
+                    topic: message.topic, partition: message.partition, offset: message.offset, value: message.value,
+                    error: "malformed (schema \(message.header(RecordHeader.schema) ?? "none")): \(error)",
+                    atMs: Wire.nowMs()))
         }
     }
 
-    /// Writes until it succeeds: a full disk or a locked file is waited out rather than skipped,
-    /// because skipping would mark records done that the ledger never stored.
-    private func applyRetrying(_ records: [LedgerRecord]) async throws {
+    /// Writes until it succeeds. A record the store refuses for its own content is set aside
+    /// by the store and returned; any other failure (a full disk, a locked or corrupt file) is
+    /// waited out rather than skipped, because skipping would mark records done that the ledger
+    /// never stored.
+    private func applyRetrying(_ entries: [LedgerEntry], malformed: [LedgerReject]) async throws -> [LedgerReject] {
         var backoff = Self.retryBackoff.first
         var failures = 0
         while true {
             do {
-                try await store.applyOffPool(records)
+                let rejected = try await store.applyOffPool(entries, rejecting: malformed)
                 if failures > 0 {
                     logger.notice("ledger write recovered", metadata: ["failed_attempts": "\(failures)"])
                 }
-                return
+                return rejected
             } catch is CancellationError {
                 throw CancellationError()
             } catch {
@@ -144,8 +185,8 @@ public final class LedgerWriter: Service, Sendable {
                 logger.log(
                     level: retriable ? .warning : .error, "ledger write failed; retrying",
                     metadata: [
-                        "records": "\(records.count)", "attempt": "\(failures)", "retry_in": "\(backoff)",
-                        "error": "\(error)",
+                        "records": "\(entries.count + malformed.count)", "attempt": "\(failures)",
+                        "retry_in": "\(backoff)", "error": "\(error)",
                     ])
                 // At shutdown nothing is gained by waiting: the records are redelivered next time.
                 if Task.isShuttingDownGracefully { throw error }

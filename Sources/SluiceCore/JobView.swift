@@ -46,4 +46,9 @@ public protocol JobLookup: Sendable {
     /// The job with this id, or nil when there is none *for this tenant* (another tenant's job
     /// is indistinguishable from a missing one).
     func job(id: String, tenant: String) async throws -> JobView?
+
+    /// The job this tenant's `Idempotency-Key` was bound to, or nil when the key is unknown.
+    /// A binding is returned even once expired (see ``IdempotencyBinding/isAlive(nowMs:)``):
+    /// the caller decides with its own clock.
+    func idempotencyBinding(tenant: String, key: String) async throws -> IdempotencyBinding?
 }

@@ -12,6 +12,7 @@ import Testing
 /// so every answer about a job comes from what ingress itself accepted.
 struct EmptyLedger: JobLookup {
     func job(id: String, tenant: String) async throws -> JobView? { nil }
+    func idempotencyBinding(tenant: String, key: String) async throws -> IdempotencyBinding? { nil }
 }
 
 @Suite("Job submission over HTTP")
@@ -114,7 +115,7 @@ struct JobSubmissionTests {
         }
     }
 
-    @Test("accepted job: 202 with a UUIDv7 id, visible as queued to its tenant only; idempotent replay", .timeLimit(.minutes(1)))
+    @Test("accepted job: 202 with the key's derived id, visible as queued to its tenant only; idempotent replay", .timeLimit(.minutes(1)))
     func accepted() async throws {
         let bootstrap = try #require(ProcessInfo.processInfo.environment["SLUICE_TEST_BOOTSTRAP"], "run with `make test`")
         try await Self.app(bootstrap: bootstrap).test(.router) { client in
@@ -126,7 +127,9 @@ struct JobSubmissionTests {
                 #expect(json["status"]?.stringValue == "queued")
                 #expect(json["priority"]?.stringValue == "p2")
                 let id = try #require(json["id"]?.stringValue)
-                #expect(UUIDv7.isWellFormed(id) && Array(id)[14] == "7")
+                // Keyed: derived from tenant, key and body (version 8), the same on every ingress.
+                #expect(UUIDv7.isWellFormed(id) && Array(id)[14] == "8")
+                #expect(id == IdempotencyBinding.jobID(tenant: "acme", key: "abc-1", fingerprint: IdempotencyBinding.fingerprint(Array(body.readableBytesView))))
                 #expect(response.headers[.location] == "/v1/jobs/\(id)")
                 return id
             }

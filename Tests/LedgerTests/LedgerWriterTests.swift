@@ -97,6 +97,49 @@ struct LedgerWriterTests {
         #expect(counts.auditEvents == ids.count)
     }
 
+    @Test("a record the store refuses is set aside in ledger_rejects; its batch is stored and committed, not retried forever")
+    func poisonRecord() async throws {
+        let bootstrap = try #require(DevBroker.bootstrap)
+        let ledger = try TemporaryLedger()
+        try Poison.install(at: ledger.path)
+        let topics = TopicCatalog(prefix: "ledger-\(UUIDv7.generate().suffix(8))")
+        let group = "sluice-ledger-\(UUIDv7.generate().suffix(8))"
+        _ = try await KafkaAdmin.createTopics(
+            [.init(name: topics.audit, partitions: 1), .init(name: topics.results, partitions: 1)],
+            bootstrapServers: bootstrap)
+        let producer = try KafkaProducer(configuration: .init(bootstrapServers: bootstrap), logger: Self.logger)
+
+        let ids = (0..<10).map { _ in UUIDv7.generate() }
+        var records = ids.flatMap { [Fixture.accepted($0), Fixture.succeeded($0)] }
+        records.insert(Poison.record(jobID: ids[3]), at: 5)
+        try await producer.send(try records.map { try Self.message($0, topics) })
+        try await producer.send([KafkaProducerMessage(topic: topics.audit, key: nil, value: Array("not json".utf8))])
+        let sentinel = UUIDv7.generate()
+        try await producer.send(try [Fixture.accepted(sentinel), Fixture.succeeded(sentinel)].map { try Self.message($0, topics) })
+
+        let first = try Self.startWriter(ledger.store, topics: topics, group: group, bootstrap: bootstrap)
+        try await Self.waitForJob(sentinel, in: ledger.store)
+        try await first.stop()
+        #expect(first.writer.rejectedRecords == 1)
+        #expect(first.writer.malformedRecords == 1)
+        #expect(try ledger.store.counts().jobs == 11)
+        #expect(try ledger.store.statusCounts(tenant: Fixture.tenant) == [.succeeded: 11])
+        let rejects = try ledger.store.rejects()
+        #expect(rejects.count == 2)
+        #expect(rejects.allSatisfy { $0.topic == topics.audit })
+        #expect(rejects.contains { $0.error.contains("poisoned record") && $0.offset == 3 })
+        #expect(rejects.contains { $0.value == Array("not json".utf8) })
+
+        // Same group again: the batch holding the poison record was committed.
+        let next = UUIDv7.generate()
+        try await producer.send(try [Fixture.accepted(next), Fixture.succeeded(next)].map { try Self.message($0, topics) })
+        let second = try Self.startWriter(ledger.store, topics: topics, group: group, bootstrap: bootstrap)
+        try await Self.waitForJob(next, in: ledger.store)
+        try await second.stop()
+        #expect(second.writer.rejectedRecords == 0)
+        #expect(try ledger.store.rejects().count == 2)
+    }
+
     // MARK: - Helpers
 
     private static func message(_ record: LedgerRecord, _ topics: TopicCatalog) throws -> KafkaProducerMessage {

@@ -1,12 +1,17 @@
+import DequeModule
 import Synchronization
 
-/// `Idempotency-Key` bookkeeping: a retried request gets the first answer again; the same key
-/// with another body is a 409.
+/// The `Idempotency-Key`s of this process: requests still in progress, and the recent answers.
 ///
-/// In memory and per process, kept for `ttlMs`: it absorbs client retries against one ingress.
+/// The ledger's binding (see `IdempotencyBinding`) is what makes a key hold across processes
+/// and restarts; this map only has to say what the ledger cannot yet: that a request with the
+/// same key is being handled right now here (409), or which job this process just accepted
+/// for it while the ledger catches up. Entries live for `ttlMs` or until `capacity` newer ones
+/// push them out, and leave in insertion order from a deque, so each claim costs constant
+/// (amortised) time however many keys are held.
 final class IdempotencyKeys: Sendable {
     enum Claim: Sendable, Equatable {
-        /// First use: go ahead, then `complete` or `abandon`.
+        /// First use here: go ahead, then `complete` or `abandon`.
         case claimed
         /// Seen before with the same body: answer with this job id.
         case replay(jobID: String)
@@ -15,55 +20,86 @@ final class IdempotencyKeys: Sendable {
     }
 
     private struct Entry {
-        var fingerprint: UInt64
+        var fingerprint: String
         var jobID: String?
         var atMs: Int64
+        /// Tells this entry from an older one of the same key whose place in `order` is stale.
+        var serial: UInt64
+    }
+
+    private struct Slot {
+        var id: String
+        var atMs: Int64
+        var serial: UInt64
+    }
+
+    private struct State {
+        var entries: [String: Entry] = [:]
+        /// One slot per claim, oldest first; a slot whose serial no longer matches its entry
+        /// (abandoned, or claimed again) is dropped when it reaches the front.
+        var order: Deque<Slot> = []
+        var nextSerial: UInt64 = 0
     }
 
     private let ttlMs: Int64
     private let capacity: Int
-    private let entries = Mutex<[String: Entry]>([:])
+    private let state = Mutex(State())
 
     init(ttlMs: Int64 = 24 * 3600 * 1000, capacity: Int = 100_000) {
         self.ttlMs = ttlMs
-        self.capacity = capacity
+        self.capacity = max(1, capacity)
     }
 
-    func claim(tenant: String, key: String, body: [UInt8], nowMs: Int64) -> Claim {
-        let id = tenant + "\u{0}" + key
-        let fingerprint = Self.fingerprint(body)
-        return entries.withLock { entries in
-            if let entry = entries[id], nowMs - entry.atMs < ttlMs {
+    /// - Parameter fingerprint: ``IdempotencyBinding/fingerprint(_:)`` of the request body.
+    func claim(tenant: String, key: String, fingerprint: String, nowMs: Int64) -> Claim {
+        let id = Self.id(tenant: tenant, key: key)
+        return state.withLock { state in
+            Self.evict(&state, nowMs: nowMs, ttlMs: ttlMs, keeping: Int.max)
+            if let entry = state.entries[id], Self.isAlive(entry.atMs, nowMs: nowMs, ttlMs: ttlMs) {
                 guard entry.fingerprint == fingerprint else { return .conflict }
                 return entry.jobID.map { .replay(jobID: $0) } ?? .inProgress
             }
-            if entries.count >= capacity {
-                entries = entries.filter { nowMs - $0.value.atMs < ttlMs }
-                if entries.count >= capacity, let oldest = entries.min(by: { $0.value.atMs < $1.value.atMs }) {
-                    entries.removeValue(forKey: oldest.key)
-                }
-            }
-            entries[id] = Entry(fingerprint: fingerprint, jobID: nil, atMs: nowMs)
+            Self.evict(&state, nowMs: nowMs, ttlMs: ttlMs, keeping: capacity - 1)
+            state.nextSerial &+= 1
+            state.entries[id] = Entry(fingerprint: fingerprint, jobID: nil, atMs: nowMs, serial: state.nextSerial)
+            state.order.append(Slot(id: id, atMs: nowMs, serial: state.nextSerial))
             return .claimed
         }
     }
 
     func complete(tenant: String, key: String, jobID: String) {
-        entries.withLock { $0[tenant + "\u{0}" + key]?.jobID = jobID }
+        state.withLock { $0.entries[Self.id(tenant: tenant, key: key)]?.jobID = jobID }
     }
 
-    /// The enqueue failed: the key may be used again.
+    /// The request ended without an answer worth replaying: the key may be used again.
     func abandon(tenant: String, key: String) {
-        _ = entries.withLock { $0.removeValue(forKey: tenant + "\u{0}" + key) }
+        _ = state.withLock { $0.entries.removeValue(forKey: Self.id(tenant: tenant, key: key)) }
     }
 
-    /// FNV-1a over the body: stable, cheap, and plenty to tell two bodies apart.
-    static func fingerprint(_ bytes: [UInt8]) -> UInt64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in bytes {
-            hash ^= UInt64(b)
-            hash &*= 0x0000_0100_0000_01b3
+    /// How many keys are held (for tests of the bound).
+    var count: Int { state.withLock { $0.entries.count } }
+
+    // MARK: - Helpers
+
+    private static func id(tenant: String, key: String) -> String {
+        tenant + "\u{0}" + key
+    }
+
+    private static func isAlive(_ atMs: Int64, nowMs: Int64, ttlMs: Int64) -> Bool {
+        let (age, overflow) = nowMs.subtractingReportingOverflow(atMs)
+        return !overflow && age < ttlMs
+    }
+
+    /// Drops slots from the front while they are expired or more than `keeping`. Each claim
+    /// adds one slot, so over time this pops at most one slot per claim.
+    private static func evict(_ state: inout State, nowMs: Int64, ttlMs: Int64, keeping: Int) {
+        while let first = state.order.first,
+            state.order.count > keeping || !isAlive(first.atMs, nowMs: nowMs, ttlMs: ttlMs)
+        {
+            state.order.removeFirst()
+            if state.entries[first.id]?.serial == first.serial {
+                state.entries.removeValue(forKey: first.id)
+            }
         }
-        return hash
     }
 }

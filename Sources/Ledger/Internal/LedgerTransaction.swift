@@ -65,6 +65,16 @@ struct LedgerTransaction {
             job.batchID = detail?["batch_id"]?.stringValue
             job.idempotencyKey = detail?["idempotency_key"]?.stringValue
         }
+        if event.type == .accepted, let key = detail?["idempotency_key"]?.stringValue,
+            let fingerprint = detail?["request_fingerprint"]?.stringValue
+        {
+            // Ingress of an older version sent no fingerprint: no binding then, since a replay
+            // could not tell a retried body from a different one.
+            try db.cachedStatement(sql: IdempotencyKeyRecord.upsert).execute(arguments: [
+                event.tenant, key, event.jobID, fingerprint, event.atMs,
+                IdempotencyBinding.expiryCutoff(nowMs: event.atMs),
+            ])
+        }
         if event.type == .started {
             job.attempts = max(job.attempts, event.attempt)
             job.startedAtMs = min(job.startedAtMs ?? event.atMs, event.atMs)

@@ -12,6 +12,12 @@ enum LedgerMigrations {
         migrator.registerMigration("v1-audit-jobs-results") { db in
             try createV1(db)
         }
+        migrator.registerMigration("v2-ledger-rejects") { db in
+            try createV2(db)
+        }
+        migrator.registerMigration("v3-idempotency-keys") { db in
+            try createV3(db)
+        }
         return migrator
     }
 
@@ -80,5 +86,43 @@ enum LedgerMigrations {
             t.column("started_at_ms", .integer).notNull()
             t.column("finished_at_ms", .integer).notNull()
         }
+    }
+
+    // MARK: - v2
+
+    private static func createV2(_ db: Database) throws {
+        // Records the ledger could not store (undecodable, or refused by SQLite for their own
+        // content), kept so that the batch around them can be written and its offsets committed
+        // without losing them. The unique position makes a redelivered reject change nothing.
+        try db.create(table: "ledger_rejects") { t in
+            t.autoIncrementedPrimaryKey("seq")
+            t.column("topic", .text).notNull()
+            t.column("kafka_partition", .integer).notNull()
+            t.column("kafka_offset", .integer).notNull()
+            t.column("value", .blob).notNull()
+            t.column("value_bytes", .integer).notNull()
+            t.column("error", .text).notNull()
+            t.column("at_ms", .integer).notNull()
+        }
+        try db.create(
+            index: "ledger_rejects_on_position", on: "ledger_rejects",
+            columns: ["topic", "kafka_partition", "kafka_offset"], unique: true)
+    }
+
+    // MARK: - v3
+
+    private static func createV3(_ db: Database) throws {
+        // Idempotency-Key bindings, kept for 24 h so that every ingress process (and a restarted
+        // one) replays a retried request instead of queueing a second job. The index on
+        // `created_at_ms` lets the writer delete expired rows a bounded number at a time.
+        try db.create(table: "idempotency_keys") { t in
+            t.column("tenant", .text).notNull()
+            t.column("idempotency_key", .text).notNull()
+            t.column("job_id", .text).notNull()
+            t.column("fingerprint", .text).notNull()
+            t.column("created_at_ms", .integer).notNull()
+            t.primaryKey(["tenant", "idempotency_key"])
+        }
+        try db.create(index: "idempotency_keys_on_created", on: "idempotency_keys", columns: ["created_at_ms"])
     }
 }
