@@ -34,19 +34,26 @@ let package = Package(
             dependencies: [.product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
+        // Domain-free: bytes, keys, headers, offsets; knows nothing of jobs.
         .target(
             name: "Kafka",
             dependencies: [
-                "CRdKafka", "SluiceCore",
+                "CRdKafka",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
         ),
+        // Sluice's envelopes as Kafka records (the headers every record carries).
+        .target(
+            name: "SluiceKafka",
+            dependencies: ["SluiceCore", "Kafka"],
+            swiftSettings: strict
+        ),
         .target(
             name: "Ingress",
             dependencies: [
-                "SluiceCore", "Kafka",
+                "SluiceCore", "Kafka", "SluiceKafka",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -57,7 +64,7 @@ let package = Package(
         .target(
             name: "Workers",
             dependencies: [
-                "CCurl", "SluiceCore", "Kafka",
+                "CCurl", "SluiceCore", "Kafka", "SluiceKafka",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

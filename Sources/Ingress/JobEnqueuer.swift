@@ -1,6 +1,7 @@
 import Kafka
 import Logging
 import SluiceCore
+import SluiceKafka
 
 /// Puts accepted jobs on Kafka: the job on its priority topic and `job.accepted` on the audit
 /// topic, both keyed by tenant, and returns only when the broker acknowledged both.

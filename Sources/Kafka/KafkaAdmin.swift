@@ -1,6 +1,5 @@
 internal import CRdKafka
 import Logging
-import SluiceCore
 
 /// Topic administration.
 ///
@@ -17,7 +16,7 @@ public enum KafkaAdmin {
     ///   - logger: where librdkafka's log lines go (connection failures, for example).
     /// - Throws: `KafkaError` on failure or timeout (an unreachable broker gives `_TIMED_OUT`).
     public static func createTopics(
-        _ topics: [TopicDefinition],
+        _ topics: [KafkaTopicSpecification],
         bootstrapServers: String,
         additionalProperties: [String: String] = [:],
         timeoutMs: Int = 15_000,
@@ -38,7 +37,7 @@ public enum KafkaAdmin {
     // MARK: - Blocking implementation
 
     private static func createTopicsBlocking(
-        _ topics: [TopicDefinition], properties: [(String, String)], timeoutMs: Int, logger: Logger
+        _ topics: [KafkaTopicSpecification], properties: [(String, String)], timeoutMs: Int, logger: Logger
     ) throws(KafkaError) -> [String] {
         let callbacks = RDKafkaCallbacks(logger: logger)
         let client = try RDKafkaClient.make(kind: .producer, properties: properties, callbacks: callbacks)

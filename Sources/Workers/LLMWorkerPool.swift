@@ -2,6 +2,7 @@ import Kafka
 import Logging
 import ServiceLifecycle
 import SluiceCore
+import SluiceKafka
 
 /// Runs jobs from the jobs topics against the providers and publishes their outcome.
 ///

@@ -2,6 +2,7 @@ import Kafka
 import Logging
 import ServiceLifecycle
 import SluiceCore
+import SluiceKafka
 
 /// Puts jobs waiting in `sluice.jobs.retry.<delay>` back on their jobs topic when they are due.
 ///

@@ -28,7 +28,10 @@ struct TopicsCommand: AsyncParsableCommand {
             }
             guard !definitions.isEmpty else { throw ValidationError("no topics found in \(dir)/*.yaml") }
             let created = try await KafkaAdmin.createTopics(
-                definitions, bootstrapServers: wiring.configuration.kafka.bootstrapServers,
+                definitions.map {
+                    KafkaTopicSpecification(name: $0.name, partitions: $0.partitions, replicationFactor: $0.replicationFactor, config: $0.config)
+                },
+                bootstrapServers: wiring.configuration.kafka.bootstrapServers,
                 additionalProperties: wiring.configuration.kafka.properties
             )
             let createdSet = Set(created)
