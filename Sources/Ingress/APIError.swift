@@ -31,13 +31,18 @@ public struct APIError: Error, HTTPResponseError, Sendable, Equatable {
         var headers = HTTPFields()
         headers[.contentType] = "application/json"
         if let retryAfterSeconds { headers[.retryAfter] = String(retryAfterSeconds) }
-        var body = JSONObjectWriter()
-        body.set("type", type)
-        body.set("code", code)
-        body.set("message", message)
-        body.set("param", param)
-        let bytes = JSONValue.object(["error": body.json]).serialized()
+        let bytes = body.serialized()
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+
+    /// The JSON answer: `{"error": {"type", "code", "message", "param"?}}`.
+    var body: JSONValue {
+        var error = JSONObjectWriter()
+        error.set("type", type)
+        error.set("code", code)
+        error.set("message", message)
+        error.set("param", param)
+        return .object(["error": error.json])
     }
 }
 
