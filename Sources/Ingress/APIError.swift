@@ -49,9 +49,17 @@ public struct APIError: Error, HTTPResponseError, Sendable, Equatable {
 // MARK: - The errors the API gives
 
 extension APIError {
+    /// A 400. Message and param often quote the client's input (a model name, a key), so both
+    /// are clipped: a megabyte key must not come back as a megabyte answer.
     static func invalidRequest(_ message: String, param: String? = nil, code: String = "invalid_value") -> APIError {
-        APIError(status: .badRequest, type: "invalid_request_error", code: code, message: message, param: param)
+        APIError(
+            status: .badRequest, type: "invalid_request_error", code: code, message: message.clipped(to: maxMessageLength),
+            param: param?.clipped(to: maxParamLength)
+        )
     }
+
+    static let maxMessageLength = 1_000
+    static let maxParamLength = 200
 
     static let missingKey = APIError(
         status: .unauthorized, type: "authentication_error", code: "missing_api_key",
@@ -88,5 +96,14 @@ extension APIError {
 
     static func idempotencyConflict(_ message: String) -> APIError {
         APIError(status: .conflict, type: "idempotency_error", code: "idempotency_key_conflict", message: message)
+    }
+}
+
+extension String {
+    /// At most `limit` characters, with "…" marking a cut.
+    fileprivate func clipped(to limit: Int) -> String {
+        // utf8.count is O(1) for native strings; counting characters of a huge string is not.
+        guard utf8.count > limit else { return self }
+        return String(prefix(limit)) + "…"
     }
 }

@@ -34,11 +34,6 @@ struct JobRequestValidator: Sendable {
         maxDeadlineAheadMs = aheadMs.overflow ? Int64.max : aheadMs.partialValue
     }
 
-    /// The built-in limits (`IngressConfiguration`'s defaults).
-    init(models: Set<String>) {
-        self.init(models: models, configuration: IngressConfiguration())
-    }
-
     static let roles: Set<String> = ["system", "developer", "user", "assistant", "tool", "function"]
     static let sluiceFields: Set<String> = ["priority", "webhook", "metadata", "deadline", "input"]
     static let maxMetadataKeys = 16

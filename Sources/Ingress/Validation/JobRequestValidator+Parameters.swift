@@ -92,11 +92,9 @@ extension JobRequestValidator {
         }
         // Sorted so that the same body always names the same entry.
         for (key, bias) in entries.sorted(by: { $0.key < $1.key }) {
-            // A hostile key may be a megabyte long; the answer names only its start.
-            let shown = key.count <= 32 ? key : String(key.prefix(32)) + "…"
-            let param = "logit_bias.\(shown)"
+            let param = "logit_bias.\(key)"
             guard !key.isEmpty, key.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }), Int64(key) != nil else {
-                throw .invalidRequest("'logit_bias' keys must be integer token ids; '\(shown)' is not.", param: param)
+                throw .invalidRequest("'logit_bias' keys must be integer token ids; '\(key)' is not.", param: param)
             }
             try number(bias, param: param, in: -100...100)
         }
