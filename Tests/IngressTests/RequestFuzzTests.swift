@@ -132,7 +132,10 @@ struct RequestFuzzTests {
         if error.type != "invalid_request_error" { problems.append("type \(error.type)") }
         if error.message.isEmpty || error.code.isEmpty { problems.append("empty code or message") }
         if error.param?.isEmpty == true { problems.append("empty param") }
-        guard let json = try? JSONValue.parse(error.body.serialized(), rejectingDuplicateKeys: true) else {
+        let bytes = error.body.serialized()
+        // Messages quote the input; a huge input must not make a huge answer.
+        if bytes.count > 8_192 { problems.append("error body of \(bytes.count) bytes") }
+        guard let json = try? JSONValue.parse(bytes, rejectingDuplicateKeys: true) else {
             return problems + ["error body is not JSON"]
         }
         if json["error"]?["code"]?.stringValue != error.code || json["error"]?["message"]?.stringValue != error.message

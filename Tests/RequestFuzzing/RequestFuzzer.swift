@@ -34,7 +34,7 @@ public struct RequestFuzzer {
             }
         }
         var bytes = value.serialized()
-        if let raw { bytes.replace(Self.rawMarkerBytes, with: Array(raw.utf8)) }
+        if let raw { Self.splice(raw, into: &bytes) }
         if chance(3) { bytes = mangle(bytes) }
         return bytes
     }
@@ -78,6 +78,9 @@ public struct RequestFuzzer {
         [.key("messages"), .index(0), .key("content"), .index(0)], [.key("webhook"), .key("url")], [.key("metadata"), .key("k")],
         [.key("logit_bias"), .key("50256")], [.key("logit_bias"), .key("-1")], [.key("logit_bias"), .key("token")],
         [.key("stop"), .index(0)], [.key("stop"), .index(4)],
+        // Keys errors may quote: a 10 KB one must not come back as a 10 KB answer.
+        [.key(String(repeating: "x", count: 10_000))], [.key("metadata"), .key(String(repeating: "k", count: 10_000))],
+        [.key("logit_bias"), .key(String(repeating: "7", count: 10_000))],
     ]
 
     enum PathStep: Sendable { case key(String), index(Int) }
@@ -85,11 +88,11 @@ public struct RequestFuzzer {
     // MARK: - Edge values
 
     private mutating func edgeValue() -> JSONValue {
-        switch Int.random(in: 0..<6, using: &random) {
-        case 0, 1: return pick(Self.edgeNumbers)
-        case 2: return pick(Self.edgeScalars)
-        case 3: return .string(hugeString())
-        case 4: return nested(depth: Int.random(in: 1...250, using: &random))
+        switch Int.random(in: 0..<12, using: &random) {
+        case 0..<5: return pick(Self.edgeNumbers)
+        case 5..<8: return pick(Self.edgeScalars)
+        case 8: return .string(hugeString())
+        case 9: return nested(depth: Int.random(in: 1...250, using: &random))
         default:
             switch Int.random(in: 0..<4, using: &random) {
             case 0: return .array((0..<Int.random(in: 0...8, using: &random)).map { _ in pick(Self.edgeScalars) })
@@ -214,6 +217,21 @@ public struct RequestFuzzer {
         guard case .object(var fields) = value else { return }
         fields.removeValue(forKey: field)
         value = .object(fields)
+    }
+
+    /// Puts the raw literal where the marker string is (the generic `replace` is too slow on
+    /// large bodies in debug builds, and this runs tens of thousands of times).
+    private static func splice(_ raw: String, into bytes: inout [UInt8]) {
+        let needle = rawMarkerBytes
+        while let offset = bytes.withUnsafeBufferPointer({ haystack -> Int? in
+            guard haystack.count >= needle.count else { return nil }
+            for i in 0...(haystack.count - needle.count) where haystack[i] == needle[0] && haystack[i + 1] == needle[1] {
+                if needle.indices.allSatisfy({ haystack[i + $0] == needle[$0] }) { return i }
+            }
+            return nil
+        }) {
+            bytes.replaceSubrange(offset..<(offset + needle.count), with: raw.utf8)
+        }
     }
 
     // MARK: - Randomness
