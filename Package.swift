@@ -112,12 +112,14 @@ let package = Package(
         ),
 
         // MARK: - Tests
+        // Hostile request bodies, shared by the in-process and the live fuzz tests.
+        .target(name: "RequestFuzzing", dependencies: ["SluiceCore"], path: "Tests/RequestFuzzing", swiftSettings: strict),
         .testTarget(name: "SluiceCoreTests", dependencies: ["SluiceCore"], swiftSettings: strict),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka", "SluiceCore"], swiftSettings: strict),
         .testTarget(
             name: "IngressTests",
             dependencies: [
-                "Ingress", "SluiceCore", "Kafka",
+                "Ingress", "SluiceCore", "Kafka", "RequestFuzzing",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
@@ -139,7 +141,7 @@ let package = Package(
         // Drives the built `sluice` binary as real processes against the dev broker.
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["SluiceCore", "Workers", "StubProvider", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["SluiceCore", "Workers", "StubProvider", "RequestFuzzing", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict
         ),
     ]

@@ -31,22 +31,35 @@ public struct APIError: Error, HTTPResponseError, Sendable, Equatable {
         var headers = HTTPFields()
         headers[.contentType] = "application/json"
         if let retryAfterSeconds { headers[.retryAfter] = String(retryAfterSeconds) }
-        var body = JSONObjectWriter()
-        body.set("type", type)
-        body.set("code", code)
-        body.set("message", message)
-        body.set("param", param)
-        let bytes = JSONValue.object(["error": body.json]).serialized()
+        let bytes = body.serialized()
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+
+    /// The JSON answer: `{"error": {"type", "code", "message", "param"?}}`.
+    var body: JSONValue {
+        var error = JSONObjectWriter()
+        error.set("type", type)
+        error.set("code", code)
+        error.set("message", message)
+        error.set("param", param)
+        return .object(["error": error.json])
     }
 }
 
 // MARK: - The errors the API gives
 
 extension APIError {
+    /// A 400. Message and param often quote the client's input (a model name, a key), so both
+    /// are clipped: a megabyte key must not come back as a megabyte answer.
     static func invalidRequest(_ message: String, param: String? = nil, code: String = "invalid_value") -> APIError {
-        APIError(status: .badRequest, type: "invalid_request_error", code: code, message: message, param: param)
+        APIError(
+            status: .badRequest, type: "invalid_request_error", code: code, message: message.clipped(to: maxMessageLength),
+            param: param?.clipped(to: maxParamLength)
+        )
     }
+
+    static let maxMessageLength = 1_000
+    static let maxParamLength = 200
 
     static let missingKey = APIError(
         status: .unauthorized, type: "authentication_error", code: "missing_api_key",
@@ -111,5 +124,14 @@ extension APIError {
 
     static func idempotencyConflict(_ message: String) -> APIError {
         APIError(status: .conflict, type: "idempotency_error", code: "idempotency_key_conflict", message: message)
+    }
+}
+
+extension String {
+    /// At most `limit` characters, with "…" marking a cut.
+    fileprivate func clipped(to limit: Int) -> String {
+        // utf8.count is O(1) for native strings; counting characters of a huge string is not.
+        guard utf8.count > limit else { return self }
+        return String(prefix(limit)) + "…"
     }
 }

@@ -31,7 +31,7 @@ public struct IngressService: Service {
     ) throws {
         self.configuration = configuration
         self.keys = try KeyRing(tenants: tenants)
-        self.validator = JobRequestValidator(models: models)
+        self.validator = JobRequestValidator(models: models, configuration: configuration)
         self.enqueuer = enqueuer
         self.jobs = jobs
         self.logger = logger

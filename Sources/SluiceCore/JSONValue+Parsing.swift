@@ -9,11 +9,17 @@ extension JSONValue {
 
     /// Parses one JSON document (RFC 8259), whitespace around it allowed.
     ///
-    /// - Throws: `JSONParseError` with the byte offset of the problem.
-    public static func parse(_ bytes: some Collection<UInt8>) throws(JSONParseError) -> JSONValue {
+    /// A number too large for a `Double` (`1e400`) is an error rather than infinity, so no
+    /// parsed value holds inf or nan.
+    ///
+    /// - Parameter rejectingDuplicateKeys: refuse an object that names a key twice. RFC 8259
+    ///   leaves duplicates undefined and readers disagree on which one wins (here: the last), so
+    ///   a body checked here could mean something else to the provider; client bodies set this.
+    /// - Throws: `JSONParseError` with the byte offset of the problem and the path to it.
+    public static func parse(_ bytes: some Collection<UInt8>, rejectingDuplicateKeys: Bool = false) throws(JSONParseError) -> JSONValue {
         let array = bytes as? [UInt8] ?? Array(bytes)
         return try array.withUnsafeBufferPointer { (buffer) throws(JSONParseError) -> JSONValue in
-            var parser = JSONParser(bytes: buffer)
+            var parser = JSONParser(bytes: buffer, rejectsDuplicateKeys: rejectingDuplicateKeys)
             parser.skipWhitespace()
             let value = try parser.parseValue(depth: 0)
             parser.skipWhitespace()
@@ -91,16 +97,39 @@ extension JSONValue {
 public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertible {
     public var offset: Int
     public var reason: String
-    public var description: String { "\(reason) at byte \(offset)" }
+    /// The value at fault as a path (`messages[0].content`, empty at the top level), so that an
+    /// API can name the field; for a duplicate key, the path of that key.
+    public var path: String
+    public var description: String { path.isEmpty ? "\(reason) at byte \(offset)" : "\(reason) at byte \(offset) ('\(path)')" }
+
+    public init(offset: Int, reason: String, path: String = "") {
+        self.offset = offset
+        self.reason = reason
+        self.path = path
+    }
+
+    /// Puts an enclosing key or index in front of the path while the error unwinds, so the
+    /// reader spends nothing on paths unless a document fails.
+    mutating func prefixPath(_ component: String) {
+        if path.isEmpty || path.utf8.first == UInt8(ascii: "[") {
+            path = component + path
+        } else {
+            path = component + "." + path
+        }
+    }
 }
 
 // MARK: - The reader
 
 private struct JSONParser {
     let bytes: UnsafeBufferPointer<UInt8>
+    let rejectsDuplicateKeys: Bool
     var index = 0
 
-    init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
+    init(bytes: UnsafeBufferPointer<UInt8>, rejectsDuplicateKeys: Bool) {
+        self.bytes = bytes
+        self.rejectsDuplicateKeys = rejectsDuplicateKeys
+    }
 
     func error(_ reason: String) -> JSONParseError { JSONParseError(offset: index, reason: reason) }
 
@@ -147,12 +176,25 @@ private struct JSONParser {
         while true {
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw error("expected a string key") }
+            let keyOffset = index
             let key = try parseString()
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':'") }
             index += 1
             skipWhitespace()
-            fields[key] = try parseValue(depth: depth)
+            let value: JSONValue
+            do {
+                value = try parseValue(depth: depth)
+            } catch {
+                var error = error
+                error.prefixPath(key)
+                throw error
+            }
+            // `updateValue` finds the earlier value in the same lookup as the insert: the
+            // duplicate check costs no extra hashing or allocation.
+            if fields.updateValue(value, forKey: key) != nil, rejectsDuplicateKeys {
+                throw JSONParseError(offset: keyOffset, reason: "duplicate key '\(key)'", path: key)
+            }
             skipWhitespace()
             guard index < bytes.count else { throw error("unexpected end of input") }
             if bytes[index] == UInt8(ascii: ",") {
@@ -177,7 +219,13 @@ private struct JSONParser {
         }
         while true {
             skipWhitespace()
-            items.append(try parseValue(depth: depth))
+            do {
+                items.append(try parseValue(depth: depth))
+            } catch {
+                var error = error
+                error.prefixPath("[\(items.count)]")
+                throw error
+            }
             skipWhitespace()
             guard index < bytes.count else { throw error("unexpected end of input") }
             if bytes[index] == UInt8(ascii: ",") {
@@ -306,6 +354,9 @@ private struct JSONParser {
         let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
         if isInteger, let i = Int64(text) { return .int(i) }
         guard let d = Double(text) else { throw JSONParseError(offset: start, reason: "invalid number") }
+        // `Double("1e400")` is +inf: a JSONValue never holds inf or nan, which no JSON writer can
+        // represent and which would trap any later conversion to an integer.
+        guard d.isFinite else { throw JSONParseError(offset: start, reason: "number out of range") }
         return .double(d)
     }
 }

@@ -81,6 +81,8 @@ public struct SluiceConfiguration: Sendable, Decodable {
         check("ingress.max_body_bytes", ingress.maxBodyBytes, 1...(256 << 20))
         check("ingress.produce_timeout_ms", ingress.produceTimeoutMs, 1...300_000)
         check("ingress.retry_after_seconds", ingress.retryAfterSeconds, 1...86_400)
+        check("ingress.max_output_tokens", ingress.maxOutputTokens, 1...100_000_000)
+        check("ingress.max_deadline_ahead_seconds", ingress.maxDeadlineAheadSeconds, 1...IngressConfiguration.deadlineAheadLimitSeconds)
         check("workers.max_in_flight", workers.maxInFlight, 1...1_000_000)
         check("workers.concurrency", workers.concurrency, 1...100_000)
         if workers.weights.count != 3 {
@@ -169,21 +171,33 @@ public struct IngressConfiguration: Sendable, Decodable {
     public var produceTimeoutMs: Int
     /// Seconds a client is told to wait in `Retry-After` on 503. Default: 5.
     public var retryAfterSeconds: Int
+    /// Largest `max_tokens` / `max_completion_tokens` a job may ask for; larger is a 400 at once
+    /// rather than a provider's rejection after the job waited in the queue. Default: 1,000,000.
+    public var maxOutputTokens: Int
+    /// How far ahead a job's `deadline` may lie; later is a 400 (a typo such as milliseconds
+    /// for seconds, not a real deadline). Default: 31,536,000 (365 days).
+    public var maxDeadlineAheadSeconds: Int
 
     public init(
         host: String = "0.0.0.0", port: Int = 8080, maxBodyBytes: Int = 1 << 20, produceTimeoutMs: Int = 4_000,
-        retryAfterSeconds: Int = 5
+        retryAfterSeconds: Int = 5, maxOutputTokens: Int = 1_000_000, maxDeadlineAheadSeconds: Int = 365 * 86_400
     ) {
         self.host = host
         self.port = port
         self.maxBodyBytes = maxBodyBytes
         self.produceTimeoutMs = produceTimeoutMs
         self.retryAfterSeconds = retryAfterSeconds
+        self.maxOutputTokens = maxOutputTokens
+        self.maxDeadlineAheadSeconds = maxDeadlineAheadSeconds
     }
+
+    /// The largest `maxDeadlineAheadSeconds` accepted: 100 years, far inside Int64 milliseconds.
+    public static let deadlineAheadLimitSeconds = 100 * 366 * 86_400
 
     enum CodingKeys: String, CodingKey {
         case host, port, maxBodyBytes = "max_body_bytes", produceTimeoutMs = "produce_timeout_ms"
-        case retryAfterSeconds = "retry_after_seconds"
+        case retryAfterSeconds = "retry_after_seconds", maxOutputTokens = "max_output_tokens"
+        case maxDeadlineAheadSeconds = "max_deadline_ahead_seconds"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -194,6 +208,8 @@ public struct IngressConfiguration: Sendable, Decodable {
         maxBodyBytes = try c.decodeIfPresent(Int.self, forKey: .maxBodyBytes) ?? d.maxBodyBytes
         produceTimeoutMs = try c.decodeIfPresent(Int.self, forKey: .produceTimeoutMs) ?? d.produceTimeoutMs
         retryAfterSeconds = try c.decodeIfPresent(Int.self, forKey: .retryAfterSeconds) ?? d.retryAfterSeconds
+        maxOutputTokens = try c.decodeIfPresent(Int.self, forKey: .maxOutputTokens) ?? d.maxOutputTokens
+        maxDeadlineAheadSeconds = try c.decodeIfPresent(Int.self, forKey: .maxDeadlineAheadSeconds) ?? d.maxDeadlineAheadSeconds
     }
 }
 

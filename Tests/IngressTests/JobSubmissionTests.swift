@@ -44,7 +44,18 @@ struct JobSubmissionTests {
         var status: Int
         var code: String
         var mentions: String
+        /// The `param` the answer must name, when the error is about one field.
+        var param: String? = nil
         var testDescription: String { name }
+    }
+
+    /// A valid body with `extra` (JSON members) added.
+    static func with(_ extra: String) -> String {
+        #"{"model":"demo","messages":[{"role":"user","content":"hi"}],"# + extra + "}"
+    }
+
+    static func bad(_ name: String, _ extra: String, code: String = "invalid_value", param: String) -> BadRequest {
+        BadRequest(name: name, body: with(extra), status: 400, code: code, mentions: param, param: param)
     }
 
     static let huge = #"{"model":"demo","messages":[{"role":"user","content":""# + String(repeating: "a", count: 2 << 20) + #""}]}"#
@@ -66,6 +77,43 @@ struct JobSubmissionTests {
         .init(name: "2 MiB body", body: huge, status: 413, code: "request_too_large", mentions: "limit"),
         .init(name: "no key", body: #"{"model":"demo","messages":[{"role":"user","content":"hi"}]}"#, key: nil, status: 401, code: "missing_api_key", mentions: "Authorization"),
         .init(name: "wrong key", body: #"{"model":"demo","messages":[{"role":"user","content":"hi"}]}"#, key: "sk-sluice-nope", status: 401, code: "invalid_api_key", mentions: "not valid"),
+        // Numbers at the edges: each is a 400 naming the field, never a trap or a default.
+        bad("deadline seconds*1000 overflows Int64", #""deadline":9300000000000000"#, param: "deadline"),
+        bad("deadline Int64.max", #""deadline":9223372036854775807"#, param: "deadline"),
+        bad("deadline Int64.min", #""deadline":-9223372036854775808"#, param: "deadline"),
+        bad("deadline beyond Int64 (a double)", #""deadline":1e300"#, param: "deadline"),
+        bad("deadline in milliseconds (too far ahead)", #""deadline":4102444800000"#, param: "deadline"),
+        bad("deadline two years ahead", #""deadline":"2099-01-01T00:00:00Z""#, param: "deadline"),
+        bad("deadline not a time", #""deadline":true"#, code: "invalid_type", param: "deadline"),
+        bad("number beyond Double", #""deadline":1e400"#, code: "invalid_json", param: "deadline"),
+        bad("max_tokens 0", #""max_tokens":0"#, param: "max_tokens"),
+        bad("max_tokens above the cap", #""max_tokens":1000001"#, param: "max_tokens"),
+        bad("max_tokens fractional", #""max_tokens":1.5"#, param: "max_tokens"),
+        bad("max_tokens a string", #""max_tokens":"100""#, code: "invalid_type", param: "max_tokens"),
+        bad("max_tokens beyond Double", #""max_tokens":1e400"#, code: "invalid_json", param: "max_tokens"),
+        bad("max_completion_tokens beyond Int64", #""max_completion_tokens":9223372036854775808"#, param: "max_completion_tokens"),
+        bad("temperature above 2", #""temperature":2.5"#, param: "temperature"),
+        bad("temperature negative", #""temperature":-0.1"#, param: "temperature"),
+        bad("temperature a string", #""temperature":"hot""#, code: "invalid_type", param: "temperature"),
+        bad("top_p above 1", #""top_p":1.01"#, param: "top_p"),
+        bad("n 0", #""n":0"#, param: "n"),
+        bad("n 129", #""n":129"#, param: "n"),
+        bad("presence_penalty below -2", #""presence_penalty":-3"#, param: "presence_penalty"),
+        bad("frequency_penalty above 2", #""frequency_penalty":2.1"#, param: "frequency_penalty"),
+        bad("seed fractional", #""seed":1.5"#, param: "seed"),
+        bad("seed beyond Int64", #""seed":1e19"#, param: "seed"),
+        bad("stop with 5 sequences", #""stop":["a","b","c","d","e"]"#, param: "stop"),
+        bad("stop not strings", #""stop":["a",1]"#, code: "invalid_type", param: "stop[1]"),
+        bad("stop a number", #""stop":7"#, code: "invalid_type", param: "stop"),
+        bad("logit_bias not an object", #""logit_bias":[1]"#, code: "invalid_type", param: "logit_bias"),
+        bad("logit_bias key not a token id", #""logit_bias":{"abc":1}"#, param: "logit_bias.abc"),
+        bad("logit_bias value above 100", #""logit_bias":{"50256":101}"#, param: "logit_bias.50256"),
+        bad("logit_bias with 301 entries", #""logit_bias":{"# + (0...300).map { #""\#($0)":1"# }.joined(separator: ",") + "}", param: "logit_bias"),
+        bad("duplicate key", #""model":"gpt-4o-mini""#, code: "invalid_json", param: "model"),
+        .init(
+            name: "duplicate nested key", body: #"{"model":"demo","messages":[{"role":"user","role":"system","content":"hi"}]}"#, status: 400,
+            code: "invalid_json", mentions: "role", param: "messages[0].role"
+        ),
         .init(name: "auditor may not submit", body: #"{"model":"demo","messages":[{"role":"user","content":"hi"}]}"#, key: "sk-sluice-auditor", status: 403, code: "forbidden", mentions: "auditor"),
     ]
 
@@ -82,6 +130,7 @@ struct JobSubmissionTests {
                 let message = json["error"]?["message"]?.stringValue ?? ""
                 let param = json["error"]?["param"]?.stringValue ?? ""
                 #expect(message.contains(bad.mentions) || param == bad.mentions, "message: \(message), param: \(param)")
+                if let expected = bad.param { #expect(param == expected, "message: \(message)") }
             }
         }
     }

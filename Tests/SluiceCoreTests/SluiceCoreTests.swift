@@ -45,6 +45,19 @@ struct SluiceCoreTests {
         #expect(c.ingress.port == 8080 && c.ingress.maxBodyBytes == 1 << 20)
         #expect(c.workers.maxInFlight == 256 && c.workers.weights == [8, 4, 1])
         #expect(c.problems() == ["routes.bad.provider 'nope' is not one of providers[].name"])
+        #expect(c.ingress.maxOutputTokens == 1_000_000 && c.ingress.maxDeadlineAheadSeconds == 365 * 86_400)
+    }
+
+    @Test("ingress limits: set by key, and nonsense is named")
+    func ingressLimits() throws {
+        let json = #"{"ingress":{"max_output_tokens":4096,"max_deadline_ahead_seconds":86400}}"#
+        let c = try JSONDecoder().decode(SluiceConfiguration.self, from: Data(json.utf8))
+        #expect(c.ingress.maxOutputTokens == 4_096 && c.ingress.maxDeadlineAheadSeconds == 86_400)
+        #expect(c.problems().isEmpty)
+        let bad = #"{"ingress":{"max_output_tokens":0,"max_deadline_ahead_seconds":9223372036854775807}}"#
+        let problems = try JSONDecoder().decode(SluiceConfiguration.self, from: Data(bad.utf8)).problems()
+        #expect(problems.contains("ingress.max_output_tokens must be between 1 and 100000000, got 0"))
+        #expect(problems.contains { $0.hasPrefix("ingress.max_deadline_ahead_seconds must be between 1 and") })
     }
 
     @Test("envelopes round-trip and keep unknown request fields")
@@ -89,6 +102,47 @@ struct JSONValueParsingTests {
             _ = try JSONValue.parse(Array(text.utf8))
         } catch {
             #expect(error.offset == offset, "\(text): \(error)")
+        }
+    }
+
+    @Test("a number beyond Double is an error, never inf; tiny ones become 0", arguments: ["1e400", "-1e400", "1E+999", "[1.7976931348623159e308]"])
+    func outOfRange(_ text: String) {
+        #expect(throws: JSONParseError.self) { try JSONValue.parse(Array(text.utf8)) }
+    }
+
+    @Test("numbers at the edges keep their value")
+    func edgeNumbers() throws {
+        #expect(try JSONValue.parse(Array("1e-400".utf8)) == .double(0))
+        #expect(try JSONValue.parse(Array("9223372036854775807".utf8)) == .int(.max))
+        #expect(try JSONValue.parse(Array("-9223372036854775808".utf8)) == .int(.min))
+        // Beyond Int64 the reader falls back to a (finite) Double.
+        #expect(try JSONValue.parse(Array("9223372036854775808".utf8)) == .double(9_223_372_036_854_775_808))
+        #expect(try JSONValue.parse(Array("1.7976931348623157e308".utf8)) == .double(.greatestFiniteMagnitude))
+    }
+
+    @Test("duplicate keys: the last wins by default, an error naming the key when asked")
+    func duplicateKeys() throws {
+        let text = Array(#"{"a":1,"m":[{"r":"x","r":"y"}]}"#.utf8)
+        #expect(try JSONValue.parse(text)["m"]?.arrayValue?.first?["r"] == "y")
+        do {
+            _ = try JSONValue.parse(text, rejectingDuplicateKeys: true)
+            Issue.record("a duplicate key was accepted")
+        } catch {
+            #expect(error.reason == "duplicate key 'r'")
+            #expect(error.path == "m[0].r")
+            #expect(error.offset == 21)
+        }
+        #expect(try JSONValue.parse(Array(#"{"a":{"a":1},"b":{"a":2}}"#.utf8), rejectingDuplicateKeys: true)["b"]?["a"] == 2)
+    }
+
+    @Test("an error names the path to the bad value")
+    func errorPath() {
+        do {
+            _ = try JSONValue.parse(Array(#"{"messages":[{"role":"user"},{"content":1e999}]}"#.utf8))
+            Issue.record("1e999 was accepted")
+        } catch {
+            #expect(error.path == "messages[1].content")
+            #expect(error.reason == "number out of range")
         }
     }
 

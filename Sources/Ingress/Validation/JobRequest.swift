@@ -21,6 +21,18 @@ struct JobRequestValidator: Sendable {
     /// Model names clients may ask for.
     var models: Set<String>
     var defaultPriority: Priority = .p1
+    /// Largest `max_tokens` / `max_completion_tokens`; `ingress.max_output_tokens`.
+    var maxOutputTokens: Int64
+    /// How far past now a `deadline` may lie; `ingress.max_deadline_ahead_seconds` in ms.
+    var maxDeadlineAheadMs: Int64
+
+    /// The limits of `configuration`, converted without trapping on any configured value.
+    init(models: Set<String>, configuration: IngressConfiguration) {
+        self.models = models
+        maxOutputTokens = Int64(clamping: configuration.maxOutputTokens)
+        let aheadMs = Int64(clamping: configuration.maxDeadlineAheadSeconds).multipliedReportingOverflow(by: 1000)
+        maxDeadlineAheadMs = aheadMs.overflow ? Int64.max : aheadMs.partialValue
+    }
 
     static let roles: Set<String> = ["system", "developer", "user", "assistant", "tool", "function"]
     static let sluiceFields: Set<String> = ["priority", "webhook", "metadata", "deadline", "input"]
@@ -30,9 +42,12 @@ struct JobRequestValidator: Sendable {
     func validate(_ body: [UInt8], nowMs: Int64) throws(APIError) -> JobRequest {
         let value: JSONValue
         do {
-            value = try JSONValue.parse(body)
+            // A duplicate key could mean one thing to this check and another to the provider.
+            value = try JSONValue.parse(body, rejectingDuplicateKeys: true)
         } catch {
-            throw .invalidRequest("The request body is not valid JSON: \(error).", code: "invalid_json")
+            throw .invalidRequest(
+                "The request body is not valid JSON: \(error).", param: error.path.isEmpty ? nil : error.path, code: "invalid_json"
+            )
         }
         guard case .object(var fields) = value else {
             throw .invalidRequest("The request body must be a JSON object, not \(value.typeName).", code: "invalid_json")
@@ -69,6 +84,7 @@ struct JobRequestValidator: Sendable {
         let webhook = try parseWebhook(fields["webhook"])
         let metadata = try parseMetadata(fields["metadata"])
         let deadlineMs = try parseDeadline(fields["deadline"], nowMs: nowMs)
+        try validateParameters(fields)
 
         for key in Self.sluiceFields { fields.removeValue(forKey: key) }
         fields["messages"] = messages
@@ -160,7 +176,9 @@ struct JobRequestValidator: Sendable {
         guard m.count <= Self.maxMetadataKeys else {
             throw .invalidRequest("'metadata' may have at most \(Self.maxMetadataKeys) keys.", param: "metadata")
         }
-        for (key, v) in m {
+        // Sorted: a dictionary's order differs between instances, and the same body must always
+        // be answered with the same field.
+        for (key, v) in m.sorted(by: { $0.key < $1.key }) {
             guard case .string(let s) = v, s.count <= Self.maxMetadataValueLength else {
                 throw .invalidRequest(
                     "'metadata.\(key)' must be a string of at most \(Self.maxMetadataValueLength) characters.",
@@ -171,22 +189,49 @@ struct JobRequestValidator: Sendable {
         return value
     }
 
-    /// Accepts Unix seconds or an ISO 8601 timestamp; it must lie in the future.
+    /// Accepts Unix seconds or an ISO 8601 timestamp; it must lie in the future and at most
+    /// `maxDeadlineAheadMs` ahead.
+    ///
+    /// Every conversion is checked: the seconds come from the client and `seconds * 1000` or a
+    /// `Double` to `Int64` conversion out of range would trap the process.
     private func parseDeadline(_ value: JSONValue?, nowMs: Int64) throws(APIError) -> Int64? {
         guard let value, !value.isNull else { return nil }
+        let latestMs = nowMs.addingReportingOverflow(maxDeadlineAheadMs)
+        let latest = latestMs.overflow ? Int64.max : latestMs.partialValue
         let ms: Int64
         switch value {
-        case .int(let seconds): ms = seconds * 1000
-        case .double(let seconds): ms = Int64(seconds * 1000)
+        case .int(let seconds):
+            let product = seconds.multipliedReportingOverflow(by: 1000)
+            guard !product.overflow else { throw deadlineOutOfRange(seconds < 0) }
+            ms = product.partialValue
+        case .double(let seconds):
+            ms = try milliseconds(seconds: seconds)
         case .string(let text):
             guard let date = try? Date(text, strategy: .iso8601) else {
                 throw .invalidRequest("'deadline' must be Unix seconds or an ISO 8601 time such as 2030-01-01T00:00:00Z.", param: "deadline")
             }
-            ms = Int64(date.timeIntervalSince1970 * 1000)
+            ms = try milliseconds(seconds: date.timeIntervalSince1970)
         default:
             throw .invalidRequest("'deadline' must be Unix seconds or an ISO 8601 time.", param: "deadline", code: "invalid_type")
         }
-        guard ms > nowMs else { throw .invalidRequest("'deadline' is in the past.", param: "deadline") }
+        guard ms > nowMs else { throw deadlineOutOfRange(true) }
+        guard ms <= latest else { throw deadlineOutOfRange(false) }
         return ms
+    }
+
+    /// Whole milliseconds of `seconds`, or the out-of-range error when they do not fit.
+    private func milliseconds(seconds: Double) throws(APIError) -> Int64 {
+        let ms = (seconds * 1000).rounded(.down)
+        // Int64(exactly:) refuses nan, ±inf and anything beyond ±2^63 instead of trapping.
+        guard let whole = Int64(exactly: ms) else { throw deadlineOutOfRange(!(ms > 0)) }
+        return whole
+    }
+
+    private func deadlineOutOfRange(_ past: Bool) -> APIError {
+        if past { return .invalidRequest("'deadline' is in the past.", param: "deadline") }
+        return .invalidRequest(
+            "'deadline' is too far ahead: at most \(maxDeadlineAheadMs / 1000) seconds from now. It is in Unix seconds, not milliseconds.",
+            param: "deadline"
+        )
     }
 }
