@@ -19,16 +19,19 @@ public struct IngressService: Service {
     private let jobs: any JobLookup
     private let recent = RecentJobs()
     private let idempotency = IdempotencyKeys()
+    private let clock: WallClock
     private let logger: Logger
 
     /// - Parameters:
     ///   - models: the model names clients may ask for (the configured routes).
     ///   - jobs: where job status comes from (the ledger).
+    ///   - clock: creation times, deadlines and key expiry are read from it.
     /// - Throws: `IngressError` when a tenant's key has an unknown role.
     public init(
         configuration: IngressConfiguration, tenants: [TenantConfiguration], models: Set<String>,
-        enqueuer: JobEnqueuer, jobs: any JobLookup, logger: Logger
+        enqueuer: JobEnqueuer, jobs: any JobLookup, clock: WallClock = .system, logger: Logger
     ) throws {
+        self.clock = clock
         self.configuration = configuration
         self.keys = try KeyRing(tenants: tenants)
         self.validator = JobRequestValidator(models: models, configuration: configuration)
@@ -68,7 +71,7 @@ public struct IngressService: Service {
         let principal = try keys.authenticate(request.headers[.authorization])
         guard principal.role.maySubmit else { throw APIError.forbidden("Role '\(principal.role)' may not submit jobs.") }
         let body = try await readBody(request)
-        let nowMs = Wire.nowMs()
+        let nowMs = clock.nowMs()
         let validated = try validator.validate(body, nowMs: nowMs)
 
         let idempotencyKey = request.headers[.idempotencyKey]

@@ -13,6 +13,8 @@ import SluiceCore
 ///   through ``init(readOnlyPath:)``.
 public final class LedgerStore: JobLookup, Sendable {
     private let pool: DatabasePool
+    /// Key bindings expire, and rejects are stamped, by this clock.
+    let clock: WallClock
 
     // MARK: - Opening
 
@@ -22,8 +24,10 @@ public final class LedgerStore: JobLookup, Sendable {
     ///   - path: The SQLite file; its `-wal` and `-shm` companions live beside it.
     ///   - synchronous: How hard a commit waits for the disk. Default: `.full`, which the
     ///     writer's offset commits rely on; `.normal` exists to measure what `.full` costs.
+    ///   - clock: Reads the time for key expiry. Default: the system clock.
     /// - Throws: ``LedgerError`` when the file cannot be opened or migrated.
-    public init(path: String, synchronous: Synchronous = .full) throws {
+    public init(path: String, synchronous: Synchronous = .full, clock: WallClock = .system) throws {
+        self.clock = clock
         pool = try LedgerError.mapping {
             let pool = try DatabasePool(
                 path: path, configuration: Self.configuration(readOnly: false, synchronous: synchronous))
@@ -38,7 +42,8 @@ public final class LedgerStore: JobLookup, Sendable {
     /// - Throws: ``LedgerError`` with code `schemaMismatch` when the file lacks migrations this
     ///   version relies on (the writer has not created or upgraded it yet). A file migrated by a
     ///   newer writer is accepted: migrations only add, so old readers keep working.
-    public init(readOnlyPath path: String) throws {
+    public init(readOnlyPath path: String, clock: WallClock = .system) throws {
+        self.clock = clock
         pool = try LedgerError.mapping {
             try DatabasePool(path: path, configuration: Self.configuration(readOnly: true, synchronous: .full))
         }
@@ -90,7 +95,7 @@ public final class LedgerStore: JobLookup, Sendable {
     ///   is stored.
     public func apply(_ records: [LedgerRecord]) throws {
         guard !records.isEmpty else { return }
-        let nowMs = Wire.nowMs()
+        let nowMs = clock.nowMs()
         try LedgerError.mapping {
             try pool.write { db in
                 try LedgerTransaction.apply(records, in: db)
@@ -116,7 +121,7 @@ public final class LedgerStore: JobLookup, Sendable {
     @discardableResult
     public func apply(_ entries: [LedgerEntry], rejecting malformed: [LedgerReject] = []) throws -> [LedgerReject] {
         guard !entries.isEmpty || !malformed.isEmpty else { return [] }
-        let nowMs = Wire.nowMs()
+        let nowMs = clock.nowMs()
         return try LedgerError.mapping {
             try pool.write { db in try Self.write(entries, malformed: malformed, nowMs: nowMs, in: db) }
         }
@@ -126,7 +131,7 @@ public final class LedgerStore: JobLookup, Sendable {
     /// blocking a cooperative thread.
     func applyOffPool(_ entries: [LedgerEntry], rejecting malformed: [LedgerReject]) async throws -> [LedgerReject] {
         guard !entries.isEmpty || !malformed.isEmpty else { return [] }
-        let nowMs = Wire.nowMs()
+        let nowMs = clock.nowMs()
         return try await LedgerError.mapping {
             try await pool.write { db in try Self.write(entries, malformed: malformed, nowMs: nowMs, in: db) }
         }

@@ -159,7 +159,7 @@ public final class LedgerWriter: Service, Sendable {
                 LedgerReject(
                     topic: message.topic, partition: message.partition, offset: message.offset, value: message.value,
                     error: "malformed (schema \(message.header(RecordHeader.schema) ?? "none")): \(error)",
-                    atMs: Wire.nowMs()))
+                    atMs: store.clock.nowMs()))
         }
     }
 

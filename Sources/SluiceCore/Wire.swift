@@ -13,8 +13,4 @@ public enum Wire {
         try T(json: try JSONValue.parse(bytes))
     }
 
-    /// Milliseconds since the Unix epoch, the timestamp unit of every envelope.
-    public static func nowMs() -> Int64 {
-        WallClock.system.nowMs()
-    }
 }

@@ -71,7 +71,7 @@ struct ChaosTests {
             try await Task.sleep(for: .milliseconds(Int.random(in: 8_000...14_000, using: &random)))
             let fault = Fault.allCases.randomElement(using: &random)!
             schedule.append((ContinuousClock.now - started, fault))
-            phaseStarts.append((Wire.nowMs(), fault))
+            phaseStarts.append((WallClock.system.nowMs(), fault))
             print("chaos: \(ContinuousClock.now - started): \(fault.rawValue)")
             switch fault {
             case .killWorker, .termWorker:
@@ -242,7 +242,7 @@ actor LoadGenerator {
             if let response = try? await deployment.http.execute(request), response.status == 202,
                 let id = (try? JSONValue.parse(response.body))?["id"]?.stringValue
             {
-                accepted[id] = Accepted(text: text, acceptedAtMs: Wire.nowMs())
+                accepted[id] = Accepted(text: text, acceptedAtMs: WallClock.system.nowMs())
             } else {
                 refused += 1
             }

@@ -21,7 +21,7 @@ extension EndToEndTests {
 
         // The body that used to trap `serve` (deadline seconds * 1000 overflowing Int64) first.
         var bodies = [Array(#"{"model":"demo","messages":[{"role":"user","content":"hi"}],"deadline":9300000000000000}"#.utf8)]
-        var fuzzer = RequestFuzzer(seed: seed, nowSeconds: Wire.nowMs() / 1000)
+        var fuzzer = RequestFuzzer(seed: seed, nowSeconds: WallClock.system.nowMs() / 1000)
         while bodies.count < 2_000 { bodies.append(fuzzer.nextBody()) }
 
         let outcomes = try await withThrowingTaskGroup(of: (Int, String?, Int, String?).self) { group in

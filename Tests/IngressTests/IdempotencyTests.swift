@@ -45,7 +45,7 @@ struct IdempotencyTests {
         return Application(router: service.buildRouter())
     }
 
-    static func ledger(bindingFingerprint: String, createdAtMs: Int64 = Wire.nowMs()) -> (FakeLedger, String) {
+    static func ledger(bindingFingerprint: String, createdAtMs: Int64 = WallClock.system.nowMs()) -> (FakeLedger, String) {
         let jobID = UUIDv7.generate()
         var ledger = FakeLedger()
         ledger.jobs[jobID] = JobView(
@@ -91,7 +91,7 @@ struct IdempotencyTests {
 
     @Test("past 24 h the binding no longer decides, but the derived id still names the same job", .timeLimit(.minutes(1)))
     func expiredBinding() async throws {
-        let old = Wire.nowMs() - IdempotencyBinding.lifetimeMs - 1
+        let old = WallClock.system.nowMs() - IdempotencyBinding.lifetimeMs - 1
         var ledger = FakeLedger()
         let derived = IdempotencyBinding.jobID(tenant: "acme", key: "order-42", fingerprint: Self.fingerprint)
         ledger.jobs[derived] = JobView(id: derived, tenant: "acme", status: .succeeded, model: "demo", priority: .p1, attempts: 1, createdAtMs: old)

@@ -33,7 +33,7 @@ struct RequestFuzzTests {
         let seed = Self.seed("validator")
         let configuration = IngressConfiguration()
         let validator = JobRequestValidator(models: Self.models, configuration: configuration)
-        let nowMs = Wire.nowMs()
+        let nowMs = WallClock.system.nowMs()
         let latestMs = nowMs + Int64(configuration.maxDeadlineAheadSeconds) * 1000
         var fuzzer = RequestFuzzer(seed: seed, nowSeconds: nowMs / 1000)
         var failures: [String] = []
@@ -67,14 +67,14 @@ struct RequestFuzzTests {
     func router() async throws {
         let seed = Self.seed("router")
         let validator = JobRequestValidator(models: Self.models, configuration: IngressConfiguration())
-        var fuzzer = RequestFuzzer(seed: seed, nowSeconds: Wire.nowMs() / 1000)
+        var fuzzer = RequestFuzzer(seed: seed, nowSeconds: WallClock.system.nowMs() / 1000)
         var cases: [(body: [UInt8], error: APIError)] = []
         while cases.count < 3_000 {
             let body = fuzzer.nextBody()
             // Accepted bodies would wait for the unreachable test broker; the live fuzz test
             // (EndToEndTests) sends those to a real one.
             do {
-                _ = try validator.validate(body, nowMs: Wire.nowMs())
+                _ = try validator.validate(body, nowMs: WallClock.system.nowMs())
             } catch {
                 // The router refuses an oversized body before reading it.
                 cases.append((body, body.count > Self.maxBodyBytes ? .tooLarge(limit: Self.maxBodyBytes) : error))

@@ -20,7 +20,7 @@ struct IdempotencyBindingTests {
     @Test("job.accepted with a key binds it to the job; the first live binding wins; no fingerprint, no binding")
     func binding() async throws {
         let ledger = try TemporaryLedger()
-        let now = Wire.nowMs()
+        let now = WallClock.system.nowMs()
         let first = UUIDv7.generate(), second = UUIDv7.generate(), legacy = UUIDv7.generate()
         try ledger.store.apply([
             Self.accepted(first, key: "k-1", fingerprint: "00000000000000aa", atMs: now),
@@ -39,7 +39,7 @@ struct IdempotencyBindingTests {
     @Test("an expired binding is replaced by a new acceptance of the key")
     func rebindAfterExpiry() async throws {
         let ledger = try TemporaryLedger()
-        let now = Wire.nowMs()
+        let now = WallClock.system.nowMs()
         let old = UUIDv7.generate(), new = UUIDv7.generate()
         try ledger.store.apply([Self.accepted(old, key: "k", fingerprint: "01", atMs: now - 23 * Self.hour)])
         try ledger.store.apply([Self.accepted(new, key: "k", fingerprint: "02", atMs: now + 2 * Self.hour)])
@@ -49,7 +49,7 @@ struct IdempotencyBindingTests {
     @Test("expired bindings leave with the writes, oldest first and at most the limit per call")
     func eviction() async throws {
         let ledger = try TemporaryLedger()
-        let now = Wire.nowMs()
+        let now = WallClock.system.nowMs()
         // Already expired when written: the same write deletes it.
         try ledger.store.apply([Self.accepted(UUIDv7.generate(), key: "stale", fingerprint: "01", atMs: now - 25 * Self.hour)])
         #expect(try await ledger.store.idempotencyBinding(tenant: Fixture.tenant, key: "stale") == nil)

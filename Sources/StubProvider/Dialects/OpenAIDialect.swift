@@ -39,7 +39,7 @@ struct OpenAIDialect: StubDialect {
     func answer(_ request: StubChatRequest, completion: StubChatCompletion) throws -> [UInt8] {
         let answer = ChatCompletion(
             id: "chatcmpl-" + UUIDv7.generate().replacingOccurrences(of: "-", with: ""),
-            created: Wire.nowMs() / 1000,
+            created: WallClock.system.nowMs() / 1000,
             model: request.model,
             choices: [.init(message: .init(content: completion.summary))],
             usage: .init(

@@ -17,7 +17,7 @@ enum RetryAfter {
     /// `retry-after-ms` wins when it is valid; an invalid one falls back to `Retry-After`.
     ///
     /// - Parameter nowMs: The current Unix time, against which an HTTP date is measured.
-    static func milliseconds(in response: HTTPClientResponse, nowMs: Int64 = Wire.nowMs()) -> Int? {
+    static func milliseconds(in response: HTTPClientResponse, nowMs: Int64 = WallClock.system.nowMs()) -> Int? {
         if let value = response.header("retry-after-ms"), let ms = milliseconds(fromNumber: value, unitMs: 1) {
             return ms
         }

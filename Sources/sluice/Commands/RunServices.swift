@@ -6,10 +6,10 @@ import UnixSignals
 extension CommonOptions {
     /// Loads the configuration, checks librdkafka, builds the services and runs them until
     /// SIGTERM or SIGINT, then shuts them down in reverse order.
-    func runServices(_ label: String, _ build: (Wiring) throws -> [any Service]) async throws {
+    func runServices(_ label: String, _ build: (Wiring) async throws -> [any Service]) async throws {
         let wiring = try wiring(label)
         try KafkaLibrary.requireSupportedVersion()
-        try await runServiceGroup(try build(wiring), logger: wiring.logger)
+        try await runServiceGroup(try await build(wiring), logger: wiring.logger)
     }
 }
 

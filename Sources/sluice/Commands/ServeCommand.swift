@@ -1,6 +1,7 @@
 import ArgumentParser
 import Kafka
 import Ledger
+import Logging
 import ServiceLifecycle
 import SluiceCore
 
@@ -33,9 +34,28 @@ struct IngressCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await options.runServices("sluice.ingress") { wiring in
-            let store = try LedgerStore(readOnlyPath: wiring.configuration.ledger.path)
+            let store = try await Self.openLedger(wiring)
             let producer = try wiring.producer()
             return [producer, try wiring.ingress(producer: producer, jobs: store)]
+        }
+    }
+}
+
+extension IngressCommand {
+    /// The ledger file, read-only, once the ledger process has created and migrated it.
+    ///
+    /// An ingress started beside a ledger that is still starting (a fresh deployment, both
+    /// restarted together) waits up to a minute for it instead of failing at once.
+    static func openLedger(_ wiring: Wiring) async throws -> LedgerStore {
+        let path = wiring.configuration.ledger.path
+        let deadline = ContinuousClock.now + .seconds(60)
+        while true {
+            do {
+                return try LedgerStore(readOnlyPath: path)
+            } catch let error as LedgerError where ContinuousClock.now < deadline {
+                wiring.logger.notice("waiting for the ledger to create its database", metadata: ["path": "\(path)", "error": "\(error)"])
+                try await Task.sleep(for: .milliseconds(500))
+            }
         }
     }
 }
