@@ -16,7 +16,7 @@ public struct JobEnqueuer: Sendable {
         self.actor = actor
     }
 
-    /// Sends the job and its `job.accepted`, concurrently, and returns when the broker
+    /// Sends the job and its `job.accepted` in one batch, and returns when the broker
     /// acknowledged both.
     ///
     /// - Parameter requestFingerprint: For a job with an `Idempotency-Key`, the fingerprint of
@@ -36,29 +36,14 @@ public struct JobEnqueuer: Sendable {
             type: .accepted, tenant: job.tenant, jobID: job.id, attempt: job.attempt, atMs: job.createdAtMs,
             actor: actor, detail: .object(detail)
         )
-        // Two sends rather than one batch: only per-record outcomes tell "nothing was queued"
-        // from "half of it was", and the records go to different topics, so their order is
-        // not a contract anyway.
-        async let jobFailure = send(
-            KafkaProducerMessage(topic: topics.jobs(job.priority), key: job.tenant, schema: JobEnvelope.schema, job: job, value: job))
-        async let auditFailure = send(
-            KafkaProducerMessage(topic: topics.audit, key: job.tenant, schema: AuditEvent.schema, job: job, value: accepted))
-        let failures = await [jobFailure, auditFailure].compactMap { $0 }
-        guard failures.isEmpty else {
-            throw EnqueueError.classify(failures: failures, delivered: 2 - failures.count)
-        }
-    }
-
-    /// Sends one record; nil when the broker acknowledged it.
-    private func send(_ message: KafkaProducerMessage) async -> KafkaError? {
-        do {
-            _ = try await producer.send(message)
-            return nil
-        } catch let error as KafkaError {
-            return error
-        } catch {
-            // `KafkaProducer.send` throws only `KafkaError`; anything else is kept, not guessed away.
-            return KafkaError(code: .state, message: "unexpected error from the producer: \(error)", isRetriable: true)
+        // One batch (one delivery wait), with each record's outcome: only per-record outcomes
+        // tell "nothing was queued" from "half of it was".
+        let outcome = await producer.sendReportingEach([
+            KafkaProducerMessage(topic: topics.jobs(job.priority), key: job.tenant, schema: JobEnvelope.schema, job: job, value: job),
+            KafkaProducerMessage(topic: topics.audit, key: job.tenant, schema: AuditEvent.schema, job: job, value: accepted),
+        ])
+        guard outcome.failures.isEmpty else {
+            throw EnqueueError.classify(failures: outcome.failures, delivered: outcome.delivered)
         }
     }
 }

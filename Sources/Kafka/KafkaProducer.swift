@@ -49,7 +49,8 @@ public final class KafkaProducer: Service, Sendable {
     /// - Throws: `KafkaError`; `isRetriable` for timeouts, a dead broker, a full queue or a
     ///   rebuilt instance; `destroyed` after shutdown.
     public func send(_ message: KafkaProducerMessage) async throws -> KafkaRecordPosition {
-        guard let position = try await core.send(CollectionOfOne(message)) else {
+        let position = try await Self.firstError { try await core.send(CollectionOfOne(message)) }
+        guard let position else {
             throw ProducerCore.destroyedError
         }
         return position
@@ -61,7 +62,32 @@ public final class KafkaProducer: Service, Sendable {
     /// - Throws: the first `KafkaError`; every record was still attempted.
     public func send(_ messages: [KafkaProducerMessage]) async throws {
         guard !messages.isEmpty else { return }
-        _ = try await core.send(messages)
+        _ = try await Self.firstError { try await core.send(messages) }
+    }
+
+    /// Sends all records like `send(_:)`, and says how many the broker acknowledged and how
+    /// the others failed, for a caller that must tell "none stored" from "some stored".
+    public func sendReportingEach(_ messages: [KafkaProducerMessage]) async -> KafkaBatchOutcome {
+        guard !messages.isEmpty else { return KafkaBatchOutcome(delivered: 0, failures: []) }
+        do {
+            _ = try await core.send(messages)
+            return KafkaBatchOutcome(delivered: messages.count, failures: [])
+        } catch let failure as ProducerCore.BatchFailure {
+            return KafkaBatchOutcome(delivered: failure.delivered, failures: failure.errors)
+        } catch let error as KafkaError {
+            return KafkaBatchOutcome(delivered: 0, failures: [error])
+        } catch {
+            return KafkaBatchOutcome(delivered: 0, failures: [KafkaError(code: .state, message: "\(error)", isRetriable: true)])
+        }
+    }
+
+    /// The first `KafkaError` of a failed batch, as the single-error API promises.
+    private static func firstError<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let failure as ProducerCore.BatchFailure {
+            throw failure.errors.first ?? ProducerCore.destroyedError
+        }
     }
 
     // MARK: - Service

@@ -53,32 +53,3 @@ public struct TopicCatalog: Sendable, Hashable {
         Priority.allCases.first { jobs($0) == topic }
     }
 }
-
-/// One topic as declared in topics/*.yaml.
-public struct TopicDefinition: Codable, Sendable, Equatable {
-    public var name: String
-    public var partitions: Int
-    public var replicationFactor: Int
-    /// Topic configs passed to the broker as is (`retention.ms`, `cleanup.policy`, …).
-    public var config: [String: String]
-
-    public init(name: String, partitions: Int, replicationFactor: Int = -1, config: [String: String] = [:]) {
-        self.name = name
-        self.partitions = partitions
-        self.replicationFactor = replicationFactor
-        self.config = config
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case name, partitions, config
-        case replicationFactor = "replication_factor"
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        name = try c.decode(String.self, forKey: .name)
-        partitions = try c.decode(Int.self, forKey: .partitions)
-        replicationFactor = try c.decodeIfPresent(Int.self, forKey: .replicationFactor) ?? -1
-        config = try c.decodeIfPresent([String: String].self, forKey: .config) ?? [:]
-    }
-}

@@ -48,13 +48,8 @@ struct ChaosTests {
         let servePort = Harness.freePort()
         try await d.applyTopics()
         try await d.startStub(latencyMs: 20, arguments: ["--latency-jitter-ms", "30"])
-        try await d.startSluice("ledger", role: "ledger")
-        try await waitUntil("ledger created its database", timeout: .seconds(30)) {
-            FileManager.default.fileExists(atPath: d.databasePath)
-        }
-        try await d.startSluice("ingress", role: "ingress")
+        try await d.startSplitRoles(workers: ["worker-1", "worker-2"])
         try await startServe(d, port: servePort)
-        for name in ["worker-1", "worker-2"] { try await d.startSluice(name, role: "worker") }
 
         // Load: steady submissions to both front doors (ingress and serve); only a 202 counts.
         let load = LoadGenerator(deployment: d, ports: [d.apiPort, servePort], tenants: tenants)

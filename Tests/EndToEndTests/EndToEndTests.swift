@@ -56,13 +56,7 @@ struct EndToEndTests {
         try await d.applyTopics()
         try await d.startStub(latencyMs: 40)
         // The ledger creates the database; the separate ingress reads it.
-        try await d.startSluice("ledger", role: "ledger")
-        try await waitUntil("ledger created its database", timeout: .seconds(30)) {
-            FileManager.default.fileExists(atPath: d.databasePath)
-        }
-        try await d.startSluice("ingress", role: "ingress")
-        try await d.startSluice("worker-a", role: "worker")
-        try await d.startSluice("worker-b", role: "worker")
+        try await d.startSplitRoles(workers: ["worker-a", "worker-b"])
 
         let prompts = (0..<800).map { i in (tenant: tenants[i % tenants.count], text: Self.prompt(i, tenant: tenants[i % tenants.count])) }
         let accepted = try await d.submitAll(prompts, concurrency: 32)

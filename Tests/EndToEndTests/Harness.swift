@@ -168,6 +168,17 @@ final class Deployment: @unchecked Sendable {
         }
     }
 
+    /// The roles as separate processes: ledger first (the ingress reads its file), then the
+    /// ingress, then one worker per name.
+    func startSplitRoles(workers: [String]) async throws {
+        try await startSluice("ledger", role: "ledger")
+        try await waitUntil("ledger created its database", timeout: .seconds(30)) {
+            FileManager.default.fileExists(atPath: self.databasePath)
+        }
+        try await startSluice("ingress", role: "ingress")
+        for name in workers { try await startSluice(name, role: "worker") }
+    }
+
     // MARK: Stub provider
 
     /// How often the stub was called for each job id, and in all.

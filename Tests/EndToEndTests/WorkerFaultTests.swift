@@ -6,10 +6,6 @@ import Testing
 /// per job id) and in the ledger (results per job id).
 @Suite("Worker faults", .serialized)
 struct WorkerFaultTests {
-    static func prompt(_ i: Int, tenant: String) -> String {
-        "[\(tenant)] Job \(i) asks for a summary. The rest of this text is not needed."
-    }
-
     @Test("a long Retry-After goes through the retry topic: the job runs again when due, exactly twice", .timeLimit(.minutes(3)))
     func longRetryGoesThroughRetryTopic() async throws {
         let d = try Deployment(name: "retry-topic", workerSettings: ["local_retry_max_ms: 1000"])
@@ -18,7 +14,7 @@ struct WorkerFaultTests {
         try await d.startStub(arguments: ["--fail-first-calls", "1", "--retry-after", "3"])
         try await d.startSluice("serve", role: "serve")
 
-        let accepted = try await d.submitAll((0..<20).map { (tenant: "acme", text: Self.prompt($0, tenant: "acme")) })
+        let accepted = try await d.submitAll((0..<20).map { (tenant: "acme", text: EndToEndTests.prompt($0, tenant: "acme")) })
         let jobs = try await d.awaitTerminal(accepted, timeout: .seconds(120))
         for id in accepted.keys {
             #expect(jobs[id]?["status"]?.stringValue == "succeeded")
@@ -45,15 +41,10 @@ struct WorkerFaultTests {
             workerSettings: ["shutdown_grace_ms: 5000"])
         try await d.applyTopics()
         try await d.startStub(latencyMs: 40)
-        try await d.startSluice("ledger", role: "ledger")
-        try await waitUntil("ledger created its database", timeout: .seconds(30)) {
-            FileManager.default.fileExists(atPath: d.databasePath)
-        }
-        try await d.startSluice("ingress", role: "ingress")
-        try await d.startSluice("worker-a", role: "worker")
+        try await d.startSplitRoles(workers: ["worker-a"])
 
         let total = 900
-        let prompts = (0..<total).map { i in (tenant: tenants[i % tenants.count], text: Self.prompt(i, tenant: tenants[i % tenants.count])) }
+        let prompts = (0..<total).map { i in (tenant: tenants[i % tenants.count], text: EndToEndTests.prompt(i, tenant: tenants[i % tenants.count])) }
         let accepted = try await d.submitAll(prompts, concurrency: 32)
         #expect(accepted.count == total)
         let ledger = try LedgerProbe(path: d.databasePath)
@@ -97,13 +88,8 @@ struct WorkerFaultTests {
         let d = try Deployment(name: "shutdown", workerConcurrency: concurrency, workerSettings: ["shutdown_grace_ms: 5000"])
         try await d.applyTopics()
         try await d.startStub(latencyMs: 300)
-        try await d.startSluice("ledger", role: "ledger")
-        try await waitUntil("ledger created its database", timeout: .seconds(30)) {
-            FileManager.default.fileExists(atPath: d.databasePath)
-        }
-        try await d.startSluice("ingress", role: "ingress")
-        try await d.startSluice("worker-a", role: "worker")
-        let accepted = try await d.submitAll((0..<200).map { (tenant: "acme", text: Self.prompt($0, tenant: "acme")) })
+        try await d.startSplitRoles(workers: ["worker-a"])
+        let accepted = try await d.submitAll((0..<200).map { (tenant: "acme", text: EndToEndTests.prompt($0, tenant: "acme")) })
         let ledger = try LedgerProbe(path: d.databasePath)
         try await waitUntil("worker A finished some jobs", timeout: .seconds(60)) {
             try ledger.int("SELECT COUNT(*) FROM results") >= 12

@@ -24,14 +24,15 @@ final class ProducerCore: Sendable {
     private struct Group {
         var remaining = 0
         var enqueuedAll = false
-        var firstError: KafkaError?
+        var errors: [KafkaError] = []
+        var delivered = 0
         var lastPosition: KafkaRecordPosition?
         var continuation: CheckedContinuation<KafkaRecordPosition?, any Error>?
 
         var isComplete: Bool { enqueuedAll && remaining == 0 }
 
         var result: Result<KafkaRecordPosition?, any Error> {
-            if let firstError { return .failure(firstError) }
+            if !errors.isEmpty { return .failure(BatchFailure(delivered: delivered, errors: errors)) }
             return .success(lastPosition)
         }
     }
@@ -69,8 +70,10 @@ final class ProducerCore: Sendable {
                 group.remaining -= 1
             }
             switch result {
-            case .success(let position): group.lastPosition = position
-            case .failure(let error): if group.firstError == nil { group.firstError = error }
+            case .success(let position):
+                group.lastPosition = position
+                group.delivered += 1
+            case .failure(let error): group.errors.append(error)
             }
             if group.isComplete, let continuation = group.continuation {
                 groups[id] = nil
@@ -79,6 +82,12 @@ final class ProducerCore: Sendable {
             groups[id] = group
             return nil
         }
+    }
+
+    /// How a send of several messages failed: how many were acknowledged, and every error.
+    struct BatchFailure: Error {
+        var delivered: Int
+        var errors: [KafkaError]
     }
 
     // MARK: - Properties

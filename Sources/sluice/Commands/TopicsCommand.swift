@@ -28,9 +28,7 @@ struct TopicsCommand: AsyncParsableCommand {
             }
             guard !definitions.isEmpty else { throw ValidationError("no topics found in \(dir)/*.yaml") }
             let created = try await KafkaAdmin.createTopics(
-                definitions.map {
-                    KafkaTopicSpecification(name: $0.name, partitions: $0.partitions, replicationFactor: $0.replicationFactor, config: $0.config)
-                },
+                definitions,
                 bootstrapServers: wiring.configuration.kafka.bootstrapServers,
                 additionalProperties: wiring.configuration.kafka.properties
             )
@@ -41,17 +39,17 @@ struct TopicsCommand: AsyncParsableCommand {
         }
 
         private struct File: Decodable {
-            var topics: [TopicDefinition]
+            var topics: [KafkaTopicSpecification]
         }
 
-        static func load(dir: String) throws -> [TopicDefinition] {
+        static func load(dir: String) throws -> [KafkaTopicSpecification] {
             let names: [String]
             do {
                 names = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted()
             } catch {
                 throw ValidationError("cannot read topic folder '\(dir)': \(error.localizedDescription)")
             }
-            var definitions: [TopicDefinition] = []
+            var definitions: [KafkaTopicSpecification] = []
             for name in names {
                 let path = dir + "/" + name
                 do {
@@ -63,5 +61,22 @@ struct TopicsCommand: AsyncParsableCommand {
             }
             return definitions
         }
+    }
+}
+
+/// One topic as declared in topics/*.yaml: `name`, `partitions`, optional `replication_factor`
+/// (default -1, the broker's) and `config` (passed to the broker as is).
+extension KafkaTopicSpecification: Decodable {
+    enum CodingKeys: String, CodingKey {
+        case name, partitions, config
+        case replicationFactor = "replication_factor"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            name: try c.decode(String.self, forKey: .name), partitions: try c.decode(Int.self, forKey: .partitions),
+            replicationFactor: try c.decodeIfPresent(Int.self, forKey: .replicationFactor) ?? -1,
+            config: try c.decodeIfPresent([String: String].self, forKey: .config) ?? [:])
     }
 }
