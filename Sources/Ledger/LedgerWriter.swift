@@ -33,7 +33,7 @@ public final class LedgerWriter: Service, Sendable {
     /// How long a batch waits for more messages after its first one.
     static let linger: Duration = .milliseconds(20)
     /// First and longest wait between attempts of a failing write.
-    static let retryBackoff: (first: Duration, max: Duration) = (.milliseconds(100), .seconds(5))
+    static let retryBackoff = Backoff(baseMs: 100, capMs: 5_000)
 
     /// - Parameters:
     ///   - store: Where the records go.
@@ -168,7 +168,6 @@ public final class LedgerWriter: Service, Sendable {
     /// waited out rather than skipped, because skipping would mark records done that the ledger
     /// never stored.
     private func applyRetrying(_ entries: [LedgerEntry], malformed: [LedgerReject]) async throws -> [LedgerReject] {
-        var backoff = Self.retryBackoff.first
         var failures = 0
         while true {
             do {
@@ -181,17 +180,17 @@ public final class LedgerWriter: Service, Sendable {
                 throw CancellationError()
             } catch {
                 failures += 1
+                let delayMs = Self.retryBackoff.delayMs(retry: failures)
                 let retriable = (error as? LedgerError)?.isRetriable ?? false
                 logger.log(
                     level: retriable ? .warning : .error, "ledger write failed; retrying",
                     metadata: [
                         "records": "\(entries.count + malformed.count)", "attempt": "\(failures)",
-                        "retry_in": "\(backoff)", "error": "\(error)",
+                        "retry_in_ms": "\(delayMs)", "error": "\(error)",
                     ])
                 // At shutdown nothing is gained by waiting: the records are redelivered next time.
                 if Task.isShuttingDownGracefully { throw error }
-                try await Task.sleep(for: backoff)
-                backoff = min(backoff * 2, Self.retryBackoff.max)
+                try await Task.sleep(for: .milliseconds(delayMs))
             }
         }
     }

@@ -1,3 +1,4 @@
+import DequeModule
 import Synchronization
 import SluiceCore
 
@@ -8,8 +9,8 @@ import SluiceCore
 final class RecentJobs: Sendable {
     private struct State {
         var views: [String: JobView] = [:]
-        var order: [String] = []
-        var head = 0
+        /// Ids, oldest first.
+        var order: Deque<String> = []
     }
 
     private let capacity: Int
@@ -21,14 +22,12 @@ final class RecentJobs: Sendable {
 
     func remember(_ view: JobView) {
         state.withLock { s in
-            if s.order.count < capacity {
+            if s.views.updateValue(view, forKey: view.id) == nil {
                 s.order.append(view.id)
-            } else {
-                s.views.removeValue(forKey: s.order[s.head])
-                s.order[s.head] = view.id
-                s.head = (s.head + 1) % capacity
             }
-            s.views[view.id] = view
+            if s.order.count > capacity, let oldest = s.order.popFirst() {
+                s.views.removeValue(forKey: oldest)
+            }
         }
     }
 
