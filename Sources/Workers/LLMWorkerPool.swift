@@ -27,7 +27,7 @@ public struct LLMWorkerPool: Service {
     private let topics: TopicCatalog
     private let router: ProviderRouter
     private let http: CurlHTTPClient
-    private let adapter: OpenAIChatAdapter
+    private let adapter: any ProviderAdapter
     private let instance: String
     private let clock: WallClock
     private let backoff: Backoff
@@ -46,7 +46,7 @@ public struct LLMWorkerPool: Service {
         self.topics = topics
         self.router = router
         self.http = http
-        self.adapter = OpenAIChatAdapter(timeoutMs: configuration.requestTimeoutMs)
+        self.adapter = OpenAIChatAdapter()
         self.instance = instance
         self.clock = clock
         self.backoff = Backoff(baseMs: configuration.retryBaseDelayMs, capMs: configuration.retryMaxDelayMs)
@@ -234,16 +234,21 @@ public struct LLMWorkerPool: Service {
         return min(max(0, retryAfterMs), configuration.retryMaxDelayMs)
     }
 
-    private func call(_ job: JobEnvelope, route: ProviderRoute?) async -> ProviderOutcome {
+    private func call(_ job: JobEnvelope, route: ProviderDeployment?) async -> ProviderOutcome {
         if let deadline = job.deadlineMs, clock.nowMs() > deadline {
             return .permanent(JobError(type: "deadline_exceeded", code: "deadline_exceeded", message: "The job's deadline passed before it could run."))
         }
         guard let route else {
             return .permanent(JobError(type: "invalid_request_error", code: "model_not_found", message: "No route for model '\(job.model)' on this worker."))
         }
+        let request: HTTPClientRequest
         do {
-            let response = try await http.execute(adapter.request(for: job, route: route))
-            return adapter.interpret(response)
+            request = try adapter.request(for: job, deployment: route, timeoutMs: configuration.requestTimeoutMs)
+        } catch {
+            return .permanent(error)
+        }
+        do {
+            return adapter.interpret(try await http.execute(request))
         } catch {
             return adapter.interpret(error)
         }
@@ -256,7 +261,7 @@ public struct LLMWorkerPool: Service {
     /// A result larger than a record may hold is cut to fit (and says so). If Kafka still
     /// refuses it, a small failed result naming the reason takes its place; if even that is
     /// refused, the job record goes to the DLQ. The offset moves on in every case but shutdown.
-    private func finish(_ job: JobEnvelope, attempt: Int, outcome: ProviderOutcome, route: ProviderRoute?, startedAt: Int64) async -> Disposition {
+    private func finish(_ job: JobEnvelope, attempt: Int, outcome: ProviderOutcome, route: ProviderDeployment?, startedAt: Int64) async -> Disposition {
         let finishedAt = clock.nowMs()
         var result: ResultEnvelope
         switch outcome {

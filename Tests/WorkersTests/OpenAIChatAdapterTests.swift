@@ -7,7 +7,7 @@ import Testing
 /// gets a sane outcome and never traps.
 @Suite("OpenAIChatAdapter")
 struct OpenAIChatAdapterTests {
-    private let adapter = OpenAIChatAdapter(timeoutMs: 1_000)
+    private let adapter = OpenAIChatAdapter()
     private static let rateLimitBody = Array(#"{"error":{"message":"slow down","type":"requests","code":"rate_limit_exceeded"}}"#.utf8)
 
     // MARK: - Retry hints

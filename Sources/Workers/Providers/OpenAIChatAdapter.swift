@@ -2,12 +2,10 @@ import SluiceCore
 
 /// Speaks OpenAI's chat-completions wire format (also vLLM, Ollama, Azure-style gateways and
 /// any other OpenAI-compatible server).
-struct OpenAIChatAdapter: Sendable {
+struct OpenAIChatAdapter: ProviderAdapter {
     static let kinds: Set<String> = ["openai", "openai-compatible", "vllm", "ollama"]
 
-    var timeoutMs: Int
-
-    func request(for job: JobEnvelope, route: ProviderRoute) -> HTTPClientRequest {
+    func request(for job: JobEnvelope, deployment route: ProviderDeployment, timeoutMs: Int) throws(JobError) -> HTTPClientRequest {
         var body = job.request.objectValue ?? [:]
         body["model"] = .string(route.upstreamModel)
         var headers = [HTTPHeader("Content-Type", "application/json")]
@@ -48,6 +46,9 @@ struct OpenAIChatAdapter: Sendable {
             return .permanent(error(from: json, response: response))
         }
     }
+
+    /// Not read yet (see `RateLimitSnapshot`).
+    func rateLimits(in response: HTTPClientResponse) -> RateLimitSnapshot? { nil }
 
     func interpret(_ error: any Error) -> ProviderOutcome {
         if let curl = error as? CurlError {

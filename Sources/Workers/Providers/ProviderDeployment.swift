@@ -1,7 +1,7 @@
 import SluiceCore
 
-/// Where one client-facing model is served: endpoint, credential and upstream model name.
-public struct ProviderRoute: Sendable, Equatable {
+/// One place a model is served: a provider's endpoint, credential and upstream model name.
+public struct ProviderDeployment: Sendable, Equatable {
     public var provider: String
     public var kind: String
     public var baseURL: String
@@ -14,7 +14,7 @@ public struct ProviderRoute: Sendable, Equatable {
 
 /// Resolves model names to routes, from the configuration.
 public struct ProviderRouter: Sendable {
-    private let routes: [String: ProviderRoute]
+    private let routes: [String: ProviderDeployment]
 
     /// - Parameter environment: where `api_key_env` credentials are looked up.
     /// - Throws: `WorkerError` when a route names an unknown provider or an unsupported kind.
@@ -22,7 +22,7 @@ public struct ProviderRouter: Sendable {
         routes: [String: RouteConfiguration], providers: [ProviderConfiguration], environment: [String: String]
     ) throws {
         let byName = Dictionary(providers.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
-        var resolved: [String: ProviderRoute] = [:]
+        var resolved: [String: ProviderDeployment] = [:]
         for (model, route) in routes {
             guard let provider = byName[route.provider] else {
                 throw WorkerError("route '\(model)' names provider '\(route.provider)', which is not configured")
@@ -33,7 +33,7 @@ public struct ProviderRouter: Sendable {
             let key = provider.apiKey ?? provider.apiKeyEnv.flatMap { environment[$0] }
             var base = provider.baseURL
             while base.hasSuffix("/") { base.removeLast() }
-            resolved[model] = ProviderRoute(
+            resolved[model] = ProviderDeployment(
                 provider: provider.name, kind: provider.kind, baseURL: base, apiKey: key,
                 upstreamModel: route.model ?? model
             )
@@ -41,7 +41,7 @@ public struct ProviderRouter: Sendable {
         self.routes = resolved
     }
 
-    public func route(for model: String) -> ProviderRoute? { routes[model] }
+    public func route(for model: String) -> ProviderDeployment? { routes[model] }
 }
 
 /// A configuration problem in the worker setup.
