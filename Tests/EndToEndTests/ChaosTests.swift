@@ -10,11 +10,11 @@ import Workers
 /// The run prints its numbers, and writes them as a Markdown table to the report file when one
 /// is named.
 ///
-/// - Important: Not part of `make test` for now: one run in seven (seed 574011, 45 s, a worker
-///   and the ledger SIGKILLed, stub hangs) left 2 of 3,285 accepted jobs never started, two
-///   consecutive jobs of one partition whose neighbours all succeeded. Until that is found, a
-///   red CI on it would hold back everything else; `scripts/chaos` is where it is chased.
-@Suite("Chaos", .serialized, .enabled(if: ProcessInfo.processInfo.environment["SLUICE_CHAOS_SECONDS"] != nil))
+/// `make test` runs a 45 s round with a random seed (printed; `SLUICE_CHAOS_SEED` repeats it).
+/// One such round once left 2 of 3,285 jobs unstarted: the dev broker had answered a fetch with
+/// a batch stored after two earlier ones it had not stored yet, and the consumer's position
+/// moved past them. `PartitionTracker.checkSkip` now reads such a partition again.
+@Suite("Chaos", .serialized)
 struct ChaosTests {
     /// One kind of fault and how to inflict (and, for provider faults, end) it.
     enum Fault: String, CaseIterable, Sendable {

@@ -95,4 +95,46 @@ struct PartitionTrackerTests {
         #expect(doneAfterRelease == .ignored, "released is not done")
         #expect(tracker.handedOutOffsets.isEmpty)
     }
+
+    @Test("an offset past the expected one is read again until the skip has lasted the confirmation period")
+    func skippedOffsetsAreReadAgainThenConfirmed() {
+        var tracker = tracker(offsets: 0...4)
+        let start = ContinuousClock.now
+        let second = Duration.seconds(1)
+        let verdict1 = tracker.checkSkip(offset: 5, now: start, confirmAfter: second)
+        #expect(verdict1 == .inOrder)
+        // 5 and 6 were not readable yet when the broker answered with 7.
+        let verdict2 = tracker.checkSkip(offset: 7, now: start, confirmAfter: second)
+        #expect(verdict2 == .rereadFrom(5))
+        let verdict3 = tracker.checkSkip(offset: 8, now: start + .milliseconds(10), confirmAfter: second)
+        #expect(verdict3 == .rereadFrom(5))
+        // The re-read found them: the check ends.
+        let verdict4 = tracker.checkSkip(offset: 5, now: start + .milliseconds(20), confirmAfter: second)
+        #expect(verdict4 == .inOrder)
+        #expect(tracker.skip == nil)
+
+        // A real gap (compaction, transaction markers) is taken once it has lasted a second.
+        let verdict5 = tracker.checkSkip(offset: 9, now: start, confirmAfter: second)
+        #expect(verdict5 == .rereadFrom(5))
+        let verdict6 = tracker.checkSkip(offset: 9, now: start + .milliseconds(999), confirmAfter: second)
+        #expect(verdict6 == .rereadFrom(5))
+        let verdict7 = tracker.checkSkip(offset: 9, now: start + second, confirmAfter: second)
+        #expect(verdict7 == .confirmedGap(from: 5))
+    }
+
+    @Test("the first offset of an assignment is checked against the committed start")
+    func firstOffsetIsCheckedAgainstTheCommittedStart() {
+        var tracker = PartitionTracker(generation: 1)
+        let now = ContinuousClock.now
+        let verdict8 = tracker.checkSkip(offset: 42, now: now, confirmAfter: .seconds(1))
+        #expect(verdict8 == .inOrder, "no committed offset: nothing to check")
+        tracker.startOffset = 40
+        let verdict9 = tracker.checkSkip(offset: 42, now: now, confirmAfter: .seconds(1))
+        #expect(verdict9 == .rereadFrom(40))
+        let verdict10 = tracker.checkSkip(offset: 40, now: now, confirmAfter: .seconds(1))
+        #expect(verdict10 == .inOrder)
+        let appended = tracker.append(offset: 40)
+        #expect(appended)
+        #expect(tracker.expectedNext == 41)
+    }
 }

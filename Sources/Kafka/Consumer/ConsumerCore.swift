@@ -413,7 +413,7 @@ final class ConsumerCore: Sendable {
         if let message = rd_kafka_consumer_poll(rk, Self.pollTimeoutMs) {
             defer { rd_kafka_message_destroy(message) }
             if message.pointee.err == RD_KAFKA_RESP_ERR_NO_ERROR {
-                accept(message)
+                accept(message, rk)
             } else if message.pointee.err == RD_KAFKA_RESP_ERR__FATAL {
                 failFatally(rk)
             } else {
@@ -445,14 +445,35 @@ final class ConsumerCore: Sendable {
         waiter?.continuation.resume(returning: nil)
     }
 
+    /// How long a skip in a partition's offsets is read again before it is taken as a real gap
+    /// (see `PartitionTracker.checkSkip`).
+    static let skipConfirmation: Duration = .seconds(1)
+
     /// Tracks and buffers one fetched message (dropped while draining: never handed out, so its
     /// offset stays uncommitted and it is read again).
-    private func accept(_ raw: UnsafeMutablePointer<rd_kafka_message_t>) {
+    ///
+    /// A message further on than the one expected next is not taken: the partition is read
+    /// again from the expected offset until the skip has persisted for `skipConfirmation`, so a
+    /// broker that answered a fetch before an earlier batch was readable loses no record.
+    private func accept(_ raw: UnsafeMutablePointer<rd_kafka_message_t>, _ rk: OpaquePointer) {
         var message = RDKafkaRecords.message(from: raw, generation: 0)
         let topicPartition = TopicPartition(topic: message.topic, partition: message.partition)
+        // The first message of an assignment is checked against the group's committed offset,
+        // which takes a round trip (once per partition and assignment, on this thread).
+        let needsStart = state.withLock { $0.trackers[topicPartition].map { !$0.startOffsetKnown } ?? false }
+        if needsStart {
+            let committed = committedOffset(rk, topicPartition)
+            state.withLock { state in
+                state.trackers[topicPartition]?.startOffset = committed
+                state.trackers[topicPartition]?.startOffsetKnown = true
+            }
+        }
         var resetFrom: Int64?
+        var verdict = PartitionTracker.SkipVerdict.inOrder
         let handout = state.withLock { state -> (Waiter, KafkaMessage)? in
             guard state.phase == .running, state.trackers[topicPartition] != nil else { return nil }
+            verdict = state.trackers[topicPartition]?.checkSkip(offset: message.offset, now: .now, confirmAfter: Self.skipConfirmation) ?? .inOrder
+            if case .rereadFrom = verdict { return nil }
             if state.trackers[topicPartition]?.append(offset: message.offset) == false {
                 // The offset went backwards: the partition's log was reset (a broker that lost
                 // its data, offset reset). Start its bookkeeping afresh; what was buffered or
@@ -464,6 +485,21 @@ final class ConsumerCore: Sendable {
             message.assignmentGeneration = state.trackers[topicPartition]?.generation ?? 0
             state.buffer.append(message)
             return state.handOut()
+        }
+        switch verdict {
+        case .inOrder:
+            break
+        case .rereadFrom(let expected):
+            logger.info(
+                "Kafka fetch skipped offsets; reading the partition again from the expected one",
+                metadata: ["partition": "\(topicPartition)", "expected": "\(expected)", "got": "\(message.offset)"]
+            )
+            seek(rk, topicPartition, to: expected)
+        case .confirmedGap(let expected):
+            logger.warning(
+                "Kafka partition has no records between two offsets; going on after the gap",
+                metadata: ["partition": "\(topicPartition)", "from": "\(expected)", "to": "\(message.offset)"]
+            )
         }
         if let resetFrom {
             logger.warning(
@@ -507,6 +543,31 @@ final class ConsumerCore: Sendable {
             } else {
                 logger.debug("Kafka consumer \(pause ? "paused" : "resumed")", metadata: ["partitions": "\(partitions.count)"])
             }
+        }
+    }
+
+    /// Moves the fetch position of one partition back to `offset` (asynchronously: messages
+    /// already fetched from the old position are discarded by librdkafka).
+    private func seek(_ rk: OpaquePointer, _ topicPartition: TopicPartition, to offset: Int64) {
+        RDKafkaPartitionList.with([(topicPartition, offset)]) { list in
+            if let error = rd_kafka_seek_partitions(rk, list, 0) {
+                logger.warning("Kafka consumer seek failed", metadata: ["partition": "\(topicPartition)", "error": "\(KafkaError(consuming: error, context: ""))"])
+            } else if let (_, err) = RDKafkaPartitionList.firstError(list), err != RD_KAFKA_RESP_ERR__IN_PROGRESS {
+                // (_IN_PROGRESS: the previous seek to the same offset is still under way.)
+                logger.warning("Kafka consumer seek failed", metadata: ["partition": "\(topicPartition)", "error": "\(KafkaError(err, context: ""))"])
+            }
+        }
+    }
+
+    /// The group's committed offset for one partition; nil when none is committed or the
+    /// coordinator did not answer within `commitTimeoutMs`.
+    private func committedOffset(_ rk: OpaquePointer, _ topicPartition: TopicPartition) -> Int64? {
+        RDKafkaPartitionList.with([(topicPartition, nil)]) { list -> Int64? in
+            guard rd_kafka_committed(rk, list, Self.commitTimeoutMs) == RD_KAFKA_RESP_ERR_NO_ERROR,
+                list.pointee.cnt == 1, let element = list.pointee.elems?.pointee,
+                element.err == RD_KAFKA_RESP_ERR_NO_ERROR, element.offset >= 0
+            else { return nil }
+            return element.offset
         }
     }
 

@@ -45,6 +45,32 @@ struct PartitionTracker: Sendable {
     private(set) var handedOutCount = 0
     /// The last offset given to `rd_kafka_offsets_store`, to store only changes.
     var lastStored: Int64?
+    /// Where this assignment starts reading: the group's committed offset, looked up when the
+    /// first message arrives (nil: none committed, or the lookup failed).
+    var startOffset: Int64?
+    /// Whether `startOffset` was looked up yet.
+    var startOffsetKnown = false
+    /// An offset skip being checked (see `checkSkip`).
+    private(set) var skip: Skip?
+
+    /// A fetch that went past offsets this partition has not seen.
+    struct Skip: Equatable, Sendable {
+        /// The offset that should have come next.
+        var expected: Int64
+        var firstSeen: ContinuousClock.Instant
+    }
+
+    /// What to do with a message that is not the one expected next.
+    enum SkipVerdict: Equatable, Sendable {
+        /// The next expected offset, or no expectation: take it.
+        case inOrder
+        /// Drop it and read again from `expected`: the records in between may not have been
+        /// readable yet when the broker answered the fetch.
+        case rereadFrom(Int64)
+        /// The same skip has persisted for the whole confirmation period: the broker really
+        /// holds nothing in between (compaction, transaction markers). Take it.
+        case confirmedGap(from: Int64)
+    }
 
     init(generation: UInt64) {
         self.generation = generation
@@ -60,7 +86,35 @@ struct PartitionTracker: Sendable {
 
     var pendingCount: Int { entries.count - head }
 
+    /// The offset that must come next: after the last one taken, or the committed start.
+    var expectedNext: Int64? {
+        lastAppended.map { $0 + 1 } ?? startOffset
+    }
+
     // MARK: - Updates
+
+    /// Judges `offset` against the one expected next. A skip is re-read until it has been seen
+    /// for `confirmAfter`; any in-order offset ends the check.
+    ///
+    /// Kafka and Redpanda never answer a fetch with an offset above one that is not readable
+    /// yet; the dev broker (Tansu 0.6, in memory) does: it raises a partition's high watermark
+    /// before the batch is stored, so a fetch racing a produce returns the later batch and
+    /// the consumer's position moves past the earlier one for good.
+    mutating func checkSkip(offset: Int64, now: ContinuousClock.Instant, confirmAfter: Duration) -> SkipVerdict {
+        guard let expected = expectedNext, offset > expected else {
+            skip = nil
+            return .inOrder
+        }
+        if let skip, skip.expected == expected {
+            if now - skip.firstSeen >= confirmAfter {
+                self.skip = nil
+                return .confirmedGap(from: expected)
+            }
+            return .rereadFrom(expected)
+        }
+        skip = Skip(expected: expected, firstSeen: now)
+        return .rereadFrom(expected)
+    }
 
     /// Records a fetched offset. Returns false (and records nothing) for an offset not above the
     /// last one: librdkafka never hands out an offset twice within one assignment, so that means
