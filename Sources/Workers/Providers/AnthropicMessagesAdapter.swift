@@ -9,7 +9,8 @@ import SluiceHTTP
 /// turn; consecutive turns of one role are merged (the API wants user and assistant to
 /// alternate); `max_tokens`, which Anthropic requires, comes from the job or the provider's
 /// `default_max_tokens`. What has no equivalent (`n` > 1, `temperature` above 1, JSON mode
-/// without a schema, penalties) fails the job before anything is sent.
+/// without a schema, penalties) fails the job before anything is sent. `seed` is dropped:
+/// OpenAI documents it as best effort, and Anthropic has none to honour it with.
 struct AnthropicMessagesAdapter: ProviderAdapter {
     static let kinds: Set<String> = ["anthropic"]
     static let apiVersion = "2023-06-01"
