@@ -32,6 +32,7 @@ struct ProviderAdapterFixtureTests {
     @Test("OpenAI: errors keep the provider's message; only what can pass is retried", arguments: [
         (400, "openai/error-context-length.json", false, "context_length_exceeded", "maximum context length is 128000 tokens"),
         (429, "openai/error-rate-limit.json", true, "rate_limit_exceeded", "Rate limit reached for gpt-4o-mini"),
+        (429, "openai/error-insufficient-quota.json", false, "insufficient_quota", "You exceeded your current quota"),
         (401, "openai/error-invalid-key.json", false, "invalid_api_key", "Incorrect API key provided"),
         (500, "openai/error-server.json", true, "server_error", "The server had an error"),
         (503, "openai/error-server.json", true, "server_error", "The server had an error"),

@@ -70,7 +70,14 @@ struct OpenAIChatAdapter: ProviderAdapter {
         // OpenAI's `context_length_exceeded`; llama.cpp's `exceed_context_size_error` type.
         let contextCodes: Set<String> = ["context_length_exceeded", "exceed_context_size_error"]
         let isContextLength = code.map(contextCodes.contains) == true || body?["type"]?.stringValue.map(contextCodes.contains) == true
-        return ProviderFailure.Reading(message: message, code: code, isContextLength: isContextLength)
+        // A 429 is either a rate limit (wait) or an exhausted quota (waiting does not help);
+        // the error's type and code tell them apart, the status does not.
+        let quotaCodes: Set<String> = [
+            "insufficient_quota", "credit_balance_exhausted", "organization_spend_limit_exceeded",
+            "project_spend_limit_exceeded", "organization_usage_limit_exceeded",
+        ]
+        let isQuota = code.map(quotaCodes.contains) == true || body?["type"]?.stringValue.map(quotaCodes.contains) == true
+        return ProviderFailure.Reading(message: message, code: code, isContextLength: isContextLength, isQuotaExhausted: isQuota)
     }
 
     /// Token counts, clamped into ``Usage/tokenRange`` by `Usage` itself; nil when the counts

@@ -16,6 +16,9 @@ enum ProviderFailure {
         var code: String?
         /// The request was longer than the model's context window: never worth a retry.
         var isContextLength = false
+        /// Out of credit or over a spend limit (OpenAI's `insufficient_quota` 429s): waiting
+        /// does not help, so the job fails at once whatever the status.
+        var isQuotaExhausted = false
         /// A wait the body asked for (Gemini's `RetryInfo.retryDelay`), in milliseconds.
         var retryAfterMs: Int?
     }
@@ -39,7 +42,7 @@ enum ProviderFailure {
         default: type = "provider_error"
         }
         let error = JobError(type: type, code: reading.code ?? "http_\(status)", message: message, providerStatus: status)
-        guard isRetriable(status: status) else { return .permanent(error) }
+        guard isRetriable(status: status), !reading.isQuotaExhausted else { return .permanent(error) }
         return .retriable(error, retryAfterMs: RetryAfter.milliseconds(in: response) ?? reading.retryAfterMs)
     }
 
