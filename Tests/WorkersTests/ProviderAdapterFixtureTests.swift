@@ -206,6 +206,7 @@ struct ProviderAdapterFixtureTests {
         ("gemini", #"{"model":"m","messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"https://example.com/a.png"}}]}]}"#, "data URLs"),
         ("gemini", #"{"model":"m","messages":[{"role":"tool","tool_call_id":"call_x","content":"{}"}]}"#, "call_x"),
         ("gemini", #"{"model":"m","messages":[{"role":"user","content":"x"}],"logit_bias":{"50256":-100}}"#, "logit_bias"),
+        ("gemini", #"{"model":"m","messages":[{"role":"user","content":"x"}],"n":3}"#, "'n' > 1"),
         ("gemini", #"{"model":"m","messages":[{"role":"system","content":"only a system prompt"}]}"#, "without user"),
     ])
     func inexpressible(kind: String, request: String, mentions: String) throws {

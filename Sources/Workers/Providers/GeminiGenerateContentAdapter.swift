@@ -49,6 +49,9 @@ struct GeminiGenerateContentAdapter: ProviderAdapter {
     // MARK: - Request
 
     static func body(for request: CanonicalRequest) throws(JobError) -> JSONValue {
+        // The canonical answer built here carries one choice; asking Gemini for more
+        // (candidateCount) would bill for answers the result then drops.
+        if let n = request.n, n > 1 { throw ProviderFailure.unsupported(dialect, "'n' > 1 (one answer per request)") }
         var system: [JSONValue] = []
         var contents: [(role: String, parts: [JSONValue])] = []
         var functionNames: [String: String] = [:]
@@ -107,7 +110,6 @@ struct GeminiGenerateContentAdapter: ProviderAdapter {
             guard let s = Int32(exactly: seed) else { throw ProviderFailure.unsupported(dialect, "'seed' \(seed) outside 32-bit range") }
             config["seed"] = .int(Int64(s))
         }
-        if let n = request.n, n > 1 { config["candidateCount"] = .int(Int64(n)) }
         if let p = request.presencePenalty { config["presencePenalty"] = .double(p) }
         if let f = request.frequencyPenalty { config["frequencyPenalty"] = .double(f) }
         switch request.responseFormat {
