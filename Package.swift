@@ -62,10 +62,17 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The libcurl multi HTTP client (keep-alive, timeouts, capped bodies): provider calls,
+        // the load generator and tests.
+        .target(
+            name: "SluiceHTTP",
+            dependencies: ["CCurl"],
+            swiftSettings: strict
+        ),
         .target(
             name: "Workers",
             dependencies: [
-                "CCurl", "SluiceCore", "Kafka", "SluiceKafka",
+                "SluiceHTTP", "SluiceCore", "Kafka", "SluiceKafka",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -96,13 +103,13 @@ let package = Package(
         // The load generator behind `sluice bench`.
         .target(
             name: "Bench",
-            dependencies: ["SluiceCore", "Workers"],
+            dependencies: ["SluiceCore", "SluiceHTTP"],
             swiftSettings: strict
         ),
         .executableTarget(
             name: "sluice",
             dependencies: [
-                "SluiceCore", "Kafka", "Ingress", "Workers", "Ledger", "StubProvider", "Bench",
+                "SluiceCore", "SluiceHTTP", "Kafka", "Ingress", "Workers", "Ledger", "StubProvider", "Bench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -115,6 +122,16 @@ let package = Package(
         // MARK: - Tests
         // Hostile request bodies, shared by the in-process and the live fuzz tests.
         .target(name: "RequestFuzzing", dependencies: ["SluiceCore"], path: "Tests/RequestFuzzing", swiftSettings: strict),
+        // Runs a stub provider on a free port for the duration of a test.
+        .target(
+            name: "StubHarness",
+            dependencies: [
+                "SluiceCore", "SluiceHTTP", "StubProvider",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Tests/StubHarness", swiftSettings: strict
+        ),
         .testTarget(name: "SluiceCoreTests", dependencies: ["SluiceCore"], swiftSettings: strict),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka", "SluiceCore"], swiftSettings: strict),
         .testTarget(
@@ -127,11 +144,18 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
+            name: "SluiceHTTPTests",
+            dependencies: ["SluiceHTTP", "SluiceCore", "StubProvider", "StubHarness"],
+            swiftSettings: strict
+        ),
+        .testTarget(
             name: "WorkersTests",
             dependencies: [
-                "Workers", "SluiceCore", "StubProvider",
+                "Workers", "SluiceHTTP", "SluiceCore", "StubProvider", "StubHarness",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            // Provider request, response and error bodies, read through #filePath.
+            exclude: ["Fixtures"],
             swiftSettings: strict
         ),
         // GRDB: tests install a trigger to make SQLite refuse one record (poison-record tests).
@@ -142,7 +166,9 @@ let package = Package(
         // Drives the built `sluice` binary as real processes against the dev broker.
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["SluiceCore", "Workers", "StubProvider", "RequestFuzzing", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "SluiceCore", "SluiceHTTP", "Workers", "StubProvider", "RequestFuzzing", .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: strict
         ),
     ]

@@ -1,6 +1,6 @@
 import Foundation
 import SluiceCore
-import Workers
+import SluiceHTTP
 
 /// The load generator behind `sluice bench`: submits jobs through the public API, then polls
 /// until they are done, and reports throughput and latency.

@@ -1,6 +1,6 @@
 import Foundation
 import SluiceCore
-import Workers
+import SluiceHTTP
 
 /// The two calls the bench makes against Sluice's public API, and how it reads their answers.
 ///

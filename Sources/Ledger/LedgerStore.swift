@@ -284,6 +284,7 @@ public final class LedgerStore: JobLookup, Sendable {
             startedAtMs: job.startedAtMs, completedAtMs: job.completedAtMs, batchID: job.batchID,
             metadata: try StoredJSON.value(JSONValue.self, from: job.metadata),
             result: try StoredJSON.value(JSONValue.self, from: result?.response),
-            error: try StoredJSON.value(JobError.self, from: result?.error), usage: usage)
+            error: try StoredJSON.value(JobError.self, from: result?.error), usage: usage,
+            cost: result?.cost, currency: result?.cost == nil ? nil : result?.currency)
     }
 }

@@ -57,6 +57,7 @@ extension ResultEnvelope: JSONRepresentable {
             jobID: try r.string("job_id"), tenant: try r.string("tenant"), attempt: try r.int("attempt", in: Wire.attemptRange), status: status,
             model: try r.string("model"), route: try r.optionalString("route"), response: r.optional("response"),
             error: try r.object("error", as: JobError.self), usage: try r.object("usage", as: Usage.self),
+            cost: try r.optionalDouble("cost", in: ResultEnvelope.costRange), currency: try r.optionalString("currency"),
             startedAtMs: try r.int("started_at_ms", in: Wire.timestampRangeMs),
             finishedAtMs: try r.int("finished_at_ms", in: Wire.timestampRangeMs)
         )
@@ -73,6 +74,8 @@ extension ResultEnvelope: JSONRepresentable {
         w.set("response", response)
         w.set("error", error)
         w.set("usage", usage)
+        w.set("cost", cost.map(JSONValue.double))
+        w.set("currency", currency)
         w.set("started_at_ms", startedAtMs)
         w.set("finished_at_ms", finishedAtMs)
         return w.json
@@ -156,7 +159,8 @@ extension JobView: JSONRepresentable {
             startedAtMs: try r.optionalInt("started_at_ms", in: Wire.timestampRangeMs),
             completedAtMs: try r.optionalInt("completed_at_ms", in: Wire.timestampRangeMs),
             batchID: try r.optionalString("batch_id"), metadata: r.optional("metadata"), result: r.optional("result"),
-            error: try r.object("error", as: JobError.self), usage: try r.object("usage", as: Usage.self)
+            error: try r.object("error", as: JobError.self), usage: try r.object("usage", as: Usage.self),
+            cost: try r.optionalDouble("cost", in: ResultEnvelope.costRange), currency: try r.optionalString("currency")
         )
     }
 
@@ -177,6 +181,8 @@ extension JobView: JSONRepresentable {
         w.set("result", result)
         w.set("error", error)
         w.set("usage", usage)
+        w.set("cost", cost.map(JSONValue.double))
+        w.set("currency", currency)
         return w.json
     }
 }

@@ -23,3 +23,25 @@ extension JSONObjectReader {
         return value
     }
 }
+
+// MARK: - Numbers within a range
+
+extension JSONObjectReader {
+    /// The number at `key`, or nil when absent or null; a present value must lie in `range`
+    /// (the JSON reader never produces inf or nan, so the comparison is sound).
+    ///
+    /// - Throws: `JSONShapeError` when the field is not a number or outside `range`.
+    public func optionalDouble(_ key: String, in range: ClosedRange<Double>) throws(JSONShapeError) -> Double? {
+        guard let raw = optional(key) else { return nil }
+        let value: Double
+        switch raw {
+        case .int(let i): value = Double(i)
+        case .double(let d): value = d
+        default: throw invalid(key, "must be a number, got \(raw.typeName)")
+        }
+        guard value.isFinite, range.contains(value) else {
+            throw invalid(key, "must be between \(range.lowerBound) and \(range.upperBound), got \(value)")
+        }
+        return value
+    }
+}

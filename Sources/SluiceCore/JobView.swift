@@ -17,11 +17,15 @@ public struct JobView: Sendable, Equatable {
     public var result: JSONValue?
     public var error: JobError?
     public var usage: Usage?
+    /// The job's cost in ``currency``, when its model has a configured price.
+    public var cost: Double?
+    public var currency: String?
 
     public init(
         id: String, tenant: String, status: JobStatus, model: String, priority: Priority, attempts: Int,
         createdAtMs: Int64, startedAtMs: Int64? = nil, completedAtMs: Int64? = nil, batchID: String? = nil,
-        metadata: JSONValue? = nil, result: JSONValue? = nil, error: JobError? = nil, usage: Usage? = nil
+        metadata: JSONValue? = nil, result: JSONValue? = nil, error: JobError? = nil, usage: Usage? = nil,
+        cost: Double? = nil, currency: String? = nil
     ) {
         self.id = id
         self.tenant = tenant
@@ -37,6 +41,8 @@ public struct JobView: Sendable, Equatable {
         self.result = result
         self.error = error
         self.usage = usage
+        self.cost = cost
+        self.currency = currency
     }
 }
 

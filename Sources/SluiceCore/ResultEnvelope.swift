@@ -17,12 +17,23 @@ public struct ResultEnvelope: Sendable, Equatable {
     public var response: JSONValue?
     public var error: JobError?
     public var usage: Usage?
+    /// What the call cost, from `usage` and the configured price of its model (`pricing`), in
+    /// ``currency``; nil when the model has no price or the provider reported no usage.
+    public var cost: Double?
+    /// The currency of ``cost`` (`pricing_currency`, e.g. `USD`).
+    public var currency: String?
     public var startedAtMs: Int64
     public var finishedAtMs: Int64
 
+    /// Costs a record may carry: usage is at most ``Usage/tokenRange`` and prices at most
+    /// ``PriceConfiguration/priceRange`` per million, so no real cost lies beyond this; a
+    /// record claiming more is malformed.
+    public static let costRange: ClosedRange<Double> = 0...1e13
+
     public init(
         jobID: String, tenant: String, attempt: Int, status: JobStatus, model: String, route: String? = nil,
-        response: JSONValue? = nil, error: JobError? = nil, usage: Usage? = nil, startedAtMs: Int64, finishedAtMs: Int64
+        response: JSONValue? = nil, error: JobError? = nil, usage: Usage? = nil, cost: Double? = nil,
+        currency: String? = nil, startedAtMs: Int64, finishedAtMs: Int64
     ) {
         self.jobID = jobID
         self.tenant = tenant
@@ -33,6 +44,8 @@ public struct ResultEnvelope: Sendable, Equatable {
         self.response = response
         self.error = error
         self.usage = usage
+        self.cost = cost
+        self.currency = currency
         self.startedAtMs = startedAtMs
         self.finishedAtMs = finishedAtMs
     }

@@ -12,12 +12,20 @@ public struct SluiceConfiguration: Sendable, Decodable {
     public var providers: [ProviderConfiguration]
     /// Model name a client asks for → where it is served. Default: none (every model is rejected).
     public var routes: [String: RouteConfiguration]
+    /// Model name → its price per million input and output tokens, for each job's cost. Keyed
+    /// by the provider's (upstream) model name or by the client-facing name; when both have an
+    /// entry, the upstream name wins, because that is what the provider bills. Default: none
+    /// (results carry usage but no cost).
+    public var pricing: [String: PriceConfiguration]
+    /// The currency of `pricing`, copied onto every result's cost. Default: `USD`.
+    public var pricingCurrency: String
 
     public init(
         kafka: BrokerConfiguration = .init(), ingress: IngressConfiguration = .init(),
         workers: WorkerConfiguration = .init(), ledger: LedgerConfiguration = .init(),
         tenants: [TenantConfiguration] = [], providers: [ProviderConfiguration] = [],
-        routes: [String: RouteConfiguration] = [:]
+        routes: [String: RouteConfiguration] = [:], pricing: [String: PriceConfiguration] = [:],
+        pricingCurrency: String = "USD"
     ) {
         self.kafka = kafka
         self.ingress = ingress
@@ -26,9 +34,13 @@ public struct SluiceConfiguration: Sendable, Decodable {
         self.tenants = tenants
         self.providers = providers
         self.routes = routes
+        self.pricing = pricing
+        self.pricingCurrency = pricingCurrency
     }
 
-    enum CodingKeys: String, CodingKey { case kafka, ingress, workers, ledger, tenants, providers, routes }
+    enum CodingKeys: String, CodingKey {
+        case kafka, ingress, workers, ledger, tenants, providers, routes, pricing, pricingCurrency = "pricing_currency"
+    }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -39,6 +51,8 @@ public struct SluiceConfiguration: Sendable, Decodable {
         tenants = try c.decodeIfPresent([TenantConfiguration].self, forKey: .tenants) ?? []
         providers = try c.decodeIfPresent([ProviderConfiguration].self, forKey: .providers) ?? []
         routes = try c.decodeIfPresent([String: RouteConfiguration].self, forKey: .routes) ?? [:]
+        pricing = try c.decodeIfPresent([String: PriceConfiguration].self, forKey: .pricing) ?? [:]
+        pricingCurrency = try c.decodeIfPresent(String.self, forKey: .pricingCurrency) ?? "USD"
     }
 
     /// Problems a human must fix before this configuration can run, one sentence each.
@@ -47,6 +61,19 @@ public struct SluiceConfiguration: Sendable, Decodable {
         let providerNames = Set(providers.map(\.name))
         for (model, route) in routes.sorted(by: { $0.key < $1.key }) where !providerNames.contains(route.provider) {
             problems.append("routes.\(model).provider '\(route.provider)' is not one of providers[].name")
+        }
+        for provider in providers {
+            if !ProviderConfiguration.kinds.contains(provider.kind) {
+                problems.append(
+                    "providers[\(provider.name)].kind '\(provider.kind)' is not one of \(ProviderConfiguration.kinds.sorted().joined(separator: ", "))")
+            }
+            if [provider.apiKey, provider.apiKeyEnv, provider.apiKeyFile].compactMap({ $0 }).count > 1 {
+                problems.append("providers[\(provider.name)]: set only one of api_key, api_key_env and api_key_file")
+            }
+        }
+        let currency = pricingCurrency
+        if currency.isEmpty || currency.utf8.count > 8 || !currency.allSatisfy({ $0.isASCII && $0.isLetter }) {
+            problems.append("pricing_currency must be a currency code of 1 to 8 letters (e.g. USD), got '\(currency)'")
         }
         var seenKeys = Set<String>()
         for tenant in tenants {
@@ -101,6 +128,16 @@ public struct SluiceConfiguration: Sendable, Decodable {
         check("workers.shutdown_grace_ms", workers.shutdownGraceMs, 0...600_000)
         check("workers.max_response_bytes", workers.maxResponseBytes, 1_024...(1 << 30))
         check("ledger.batch_size", ledger.batchSize, 1...100_000)
+        for provider in providers {
+            check("providers[\(provider.name)].default_max_tokens", provider.defaultMaxTokens, 1...100_000_000)
+        }
+        let prices = PriceConfiguration.priceRange
+        for (model, price) in pricing.sorted(by: { $0.key < $1.key }) {
+            for (key, value) in [("input_per_million", price.inputPerMillion), ("output_per_million", price.outputPerMillion)]
+            where !(value.isFinite && prices.contains(value)) {
+                problems.append("pricing.\(model).\(key) must be between \(prices.lowerBound) and \(prices.upperBound), got \(value)")
+            }
+        }
         return problems
     }
 }
@@ -352,26 +389,57 @@ public struct APIKeyConfiguration: Sendable, Decodable {
 
 /// An upstream LLM endpoint.
 public struct ProviderConfiguration: Sendable, Decodable {
+    /// The wire formats Sluice speaks, by `kind`. `vllm`, `ollama`, `llamacpp`, `groq`,
+    /// `together`, `mistral`, `deepseek` and `openrouter` are names for `openai-compatible`;
+    /// `azure-openai` for `azure`, `google` for `gemini`.
+    public static let kinds: Set<String> = [
+        "openai", "azure", "anthropic", "gemini", "openai-compatible", "azure-openai", "google",
+        "vllm", "ollama", "llamacpp", "groq", "together", "mistral", "deepseek", "openrouter",
+    ]
+
     public var name: String
-    /// Wire format: `openai` (also vLLM, Ollama and other OpenAI-compatible servers). Default: `openai`.
+    /// Wire format: `openai`, `azure`, `anthropic`, `gemini` or `openai-compatible` (see
+    /// ``kinds`` for aliases). Default: `openai`.
     public var kind: String
-    /// Up to and including the version segment, e.g. `https://api.openai.com/v1`.
+    /// Up to and including the version segment where the dialect has one:
+    /// `https://api.openai.com/v1`, `https://api.anthropic.com/v1`,
+    /// `https://generativelanguage.googleapis.com/v1beta`; for `azure` the resource,
+    /// `https://NAME.openai.azure.com`.
     public var baseURL: String
-    /// The credential itself; prefer `api_key_env`. Default: none.
+    /// The credential itself; prefer `api_key_env` or `api_key_file`. Default: none.
     public var apiKey: String?
     /// Name of the environment variable holding the credential. Default: none.
     public var apiKeyEnv: String?
+    /// A file holding the credential (a mounted secret), read once at start and trimmed.
+    /// Default: none.
+    public var apiKeyFile: String?
+    /// Azure OpenAI's `api-version` query parameter. Default: ``defaultAzureAPIVersion``.
+    public var apiVersion: String?
+    /// Anthropic requires `max_tokens`; a job that names none gets this many. Default: 4096.
+    public var defaultMaxTokens: Int
 
-    public init(name: String, kind: String = "openai", baseURL: String, apiKey: String? = nil, apiKeyEnv: String? = nil) {
+    /// `2024-10-21`: the newest generally available (non-preview) data-plane version of Azure
+    /// OpenAI's inference API when this was written, and the one Microsoft's API lifecycle page
+    /// lists as the latest GA; previews change shape without notice, so they are opt-in.
+    public static let defaultAzureAPIVersion = "2024-10-21"
+
+    public init(
+        name: String, kind: String = "openai", baseURL: String, apiKey: String? = nil, apiKeyEnv: String? = nil,
+        apiKeyFile: String? = nil, apiVersion: String? = nil, defaultMaxTokens: Int = 4_096
+    ) {
         self.name = name
         self.kind = kind
         self.baseURL = baseURL
         self.apiKey = apiKey
         self.apiKeyEnv = apiKeyEnv
+        self.apiKeyFile = apiKeyFile
+        self.apiVersion = apiVersion
+        self.defaultMaxTokens = defaultMaxTokens
     }
 
     enum CodingKeys: String, CodingKey {
         case name, kind, baseURL = "base_url", apiKey = "api_key", apiKeyEnv = "api_key_env"
+        case apiKeyFile = "api_key_file", apiVersion = "api_version", defaultMaxTokens = "default_max_tokens"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -381,7 +449,33 @@ public struct ProviderConfiguration: Sendable, Decodable {
         baseURL = try c.decode(String.self, forKey: .baseURL)
         apiKey = try c.decodeIfPresent(String.self, forKey: .apiKey)
         apiKeyEnv = try c.decodeIfPresent(String.self, forKey: .apiKeyEnv)
+        apiKeyFile = try c.decodeIfPresent(String.self, forKey: .apiKeyFile)
+        apiVersion = try c.decodeIfPresent(String.self, forKey: .apiVersion)
+        defaultMaxTokens = try c.decodeIfPresent(Int.self, forKey: .defaultMaxTokens) ?? 4_096
     }
+}
+
+/// The price of one model, per million tokens, in the configuration's `pricing_currency`.
+public struct PriceConfiguration: Sendable, Decodable, Equatable {
+    /// Prices a table may hold: 0 to a million per million tokens (far above any real price,
+    /// and small enough that no cost computed from ``Usage/tokenRange`` overflows).
+    public static let priceRange: ClosedRange<Double> = 0...1_000_000
+
+    public var inputPerMillion: Double
+    public var outputPerMillion: Double
+
+    public init(inputPerMillion: Double, outputPerMillion: Double) {
+        self.inputPerMillion = inputPerMillion
+        self.outputPerMillion = outputPerMillion
+    }
+
+    /// What `usage` costs at these prices: prompt tokens at the input price, completion tokens
+    /// at the output price. Both factors are bounded, so the result is finite.
+    public func cost(of usage: Usage) -> Double {
+        (Double(usage.promptTokens) * inputPerMillion + Double(usage.completionTokens) * outputPerMillion) / 1_000_000
+    }
+
+    enum CodingKeys: String, CodingKey { case inputPerMillion = "input_per_million", outputPerMillion = "output_per_million" }
 }
 
 /// Where one client-facing model name is served.
@@ -394,4 +488,48 @@ public struct RouteConfiguration: Sendable, Decodable {
         self.provider = provider
         self.model = model
     }
+}
+
+// MARK: - Credentials
+
+extension ProviderConfiguration {
+    /// This provider with the credential from `api_key_file` read into `api_key`.
+    ///
+    /// The file is read once, at start, and trimmed of surrounding whitespace (secret mounts
+    /// often end in a newline); the executable passes a reader, so this library reads no files.
+    ///
+    /// - Throws: ``ConfigurationProblem`` naming the provider and the key when the file cannot
+    ///   be read or holds nothing.
+    public func resolvingKeyFile(read: (String) throws -> String) throws(ConfigurationProblem) -> ProviderConfiguration {
+        guard let path = apiKeyFile else { return self }
+        let text: String
+        do {
+            text = try read(path)
+        } catch {
+            throw ConfigurationProblem("providers[\(name)].api_key_file '\(path)' cannot be read: \(error)")
+        }
+        let key = text.trimmingCharacters(in: .whitespacesAndNewlinesASCII)
+        guard !key.isEmpty else { throw ConfigurationProblem("providers[\(name)].api_key_file '\(path)' is empty") }
+        var resolved = self
+        resolved.apiKey = key
+        return resolved
+    }
+}
+
+/// A configuration that cannot run, in one sentence naming the key.
+public struct ConfigurationProblem: Error, Sendable, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+extension String {
+    /// Spaces, tabs, CR and LF trimmed from both ends (without Foundation).
+    fileprivate func trimmingCharacters(in set: Set<Character>) -> String {
+        guard let first = firstIndex(where: { !set.contains($0) }), let last = lastIndex(where: { !set.contains($0) }) else { return "" }
+        return String(self[first...last])
+    }
+}
+
+extension Set where Element == Character {
+    fileprivate static let whitespacesAndNewlinesASCII: Set<Character> = [" ", "\t", "\n", "\r", "\r\n"]
 }

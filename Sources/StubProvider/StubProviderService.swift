@@ -10,13 +10,15 @@ import SluiceCore
 ///
 /// Endpoints:
 /// - `POST /v1/chat/completions` (OpenAI Chat Completions)
+/// - `POST /openai/deployments/{deployment}/chat/completions?api-version=…` (Azure OpenAI)
 /// - `POST /v1/messages` (Anthropic Messages)
 /// - `POST /v1beta/models/{model}:generateContent` (Gemini)
 /// - `GET /healthz`, `HEAD /healthz` → 200
 /// - `GET /stub/calls` → `{"total": N, "calls": {"<job id>": n, …}}`, counted by the
 ///   `X-Sluice-Job-Id` header, so fault tests can count duplicate calls
 /// - `POST /stub/faults` with any of `latency_ms`, `latency_jitter_ms`, `error_rate`,
-///   `error_status`, `rate_limit_rate`, `retry_after_seconds`, `hang_rate`, `fail_first_calls`
+///   `latency_distribution`, `error_status` (400…599), `malformed_rate`, `rate_limit_rate`,
+///   `retry_after_seconds`, `hang_rate`, `fail_first_calls`
 ///   → the faults now in force
 ///
 /// No authentication: any key is accepted, so it listens on loopback by default.
@@ -75,6 +77,16 @@ public struct StubProviderService: Service {
         router.head("/healthz") { _, _ in HTTPResponse.Status.ok }
         router.post("/v1/chat/completions") { request, _ in
             try await responder.respond(OpenAIDialect(), to: request)
+        }
+        router.post("/openai/deployments/{deployment}/chat/completions") { request, context in
+            // Azure refuses a call without its api-version; so does the stub, so adapters get it right.
+            guard let version = request.uri.queryParameters.get("api-version"), !version.isEmpty else {
+                let problem = StubRequestError(message: "Missing required query parameter 'api-version'.", param: "api-version")
+                return Response(
+                    status: .badRequest, headers: [.contentType: "application/json"],
+                    body: .init(byteBuffer: ByteBuffer(bytes: OpenAIDialect().errorBody(.invalidRequest(problem)))))
+            }
+            return try await responder.respond(OpenAIDialect(), to: request, pathModel: context.parameters.get("deployment"))
         }
         router.post("/v1/messages") { request, _ in
             try await responder.respond(AnthropicDialect(), to: request)

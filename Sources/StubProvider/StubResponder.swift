@@ -20,6 +20,8 @@ struct StubResponder: Sendable {
     func respond(_ dialect: some StubDialect, to request: Request, pathModel: String? = nil) async throws -> Response {
         let faults = state.faults
         let call = state.recordCall(jobID: request.headers[Self.jobIDHeader])
+        // Rate-limit enforcement (requests and tokens per minute) belongs here, before the body
+        // is read, as real providers turn such requests away first.
         if call <= faults.failFirstCalls || Self.roll(faults.rateLimitRate) {
             let seconds = max(0, faults.retryAfterSeconds)
             return Self.json(
@@ -39,9 +41,18 @@ struct StubResponder: Sendable {
         }
         try await delay(faults)
         if Self.roll(faults.errorRate) {
-            return Self.json(.init(code: faults.errorStatus), dialect.errorBody(.serverError))
+            let seconds = max(0, faults.retryAfterSeconds)
+            let fault = StubFault.injected(faults.errorStatus, retryAfterSeconds: seconds)
+            var extra: HTTPFields = [:]
+            if faults.errorStatus == 429 || faults.errorStatus == 503 || faults.errorStatus == 529 { extra[.retryAfter] = "\(seconds)" }
+            return Self.json(.init(code: faults.errorStatus), dialect.errorBody(fault), extra: extra)
         }
-        return Self.json(.ok, try dialect.answer(chat, completion: chat.complete()))
+        let answer = try dialect.answer(chat, completion: chat.complete())
+        if Self.roll(faults.malformedRate) {
+            // Cut mid-answer, as a proxy or a dropped stream would: never valid JSON.
+            return Self.json(.ok, Array(answer.prefix(max(1, answer.count / 2))))
+        }
+        return Self.json(.ok, answer)
     }
 
     // MARK: - Steps
@@ -58,7 +69,7 @@ struct StubResponder: Sendable {
     }
 
     private func delay(_ faults: StubFaults) async throws {
-        let jitter = faults.latencyJitterMs > 0 ? Int.random(in: 0...faults.latencyJitterMs) : 0
+        let jitter = faults.latencyDistribution.draw(jitterMs: max(0, faults.latencyJitterMs))
         let total = max(0, faults.latencyMs) + jitter
         if total > 0 { try await Task.sleep(for: .milliseconds(total)) }
     }

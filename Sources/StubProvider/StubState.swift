@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import SluiceCore
 import Synchronization
@@ -8,12 +9,18 @@ import Synchronization
 public struct StubFaults: Sendable, Hashable {
     /// Added before every answer that is not a rate-limit rejection, in milliseconds.
     public var latencyMs: Int
-    /// A uniformly random extra delay of 0…`latencyJitterMs`.
+    /// A random extra delay drawn from ``latencyDistribution`` with this scale.
     public var latencyJitterMs: Int
-    /// Fraction of valid requests answered `errorStatus` with the dialect's server-error body.
+    /// How the extra delay is drawn. Default: uniform.
+    public var latencyDistribution: StubLatencyDistribution
+    /// Fraction of valid requests answered `errorStatus` with the dialect's error body for it.
     public var errorRate: Double
-    /// 500, 502, 503 or 529. Default: 500.
+    /// Any status from 400 to 599: 429, 500, 502, 503 and 529 are transient, 400, 401, 403,
+    /// 404 and 422 permanent. Default: 500.
     public var errorStatus: Int
+    /// Fraction of valid requests answered 200 with a truncated JSON body (a proxy cutting off
+    /// an answer), after the latency. Default: 0.
+    public var malformedRate: Double
     /// Fraction of requests answered 429 at once, with `Retry-After`.
     public var rateLimitRate: Double
     /// The `Retry-After` of a 429, in seconds.
@@ -24,17 +31,43 @@ public struct StubFaults: Sendable, Hashable {
     public var failFirstCalls: Int
 
     public init(
-        latencyMs: Int = 0, latencyJitterMs: Int = 0, errorRate: Double = 0, errorStatus: Int = 500,
+        latencyMs: Int = 0, latencyJitterMs: Int = 0, latencyDistribution: StubLatencyDistribution = .uniform,
+        errorRate: Double = 0, errorStatus: Int = 500, malformedRate: Double = 0,
         rateLimitRate: Double = 0, retryAfterSeconds: Int = 1, hangRate: Double = 0, failFirstCalls: Int = 0
     ) {
         self.latencyMs = latencyMs
         self.latencyJitterMs = latencyJitterMs
+        self.latencyDistribution = latencyDistribution
         self.errorRate = errorRate
         self.errorStatus = errorStatus
+        self.malformedRate = malformedRate
         self.rateLimitRate = rateLimitRate
         self.retryAfterSeconds = retryAfterSeconds
         self.hangRate = hangRate
         self.failFirstCalls = failFirstCalls
+    }
+}
+
+/// How the stub draws the random part of its latency.
+public enum StubLatencyDistribution: String, Sendable, Hashable, CaseIterable {
+    /// 0…jitter, every value equally likely.
+    case uniform
+    /// Exponential with mean jitter, cut at 20 × jitter: mostly short, with the long tail real
+    /// providers show.
+    case exponential
+
+    /// One draw, in milliseconds, for a scale of `jitterMs` (≥ 0).
+    func draw(jitterMs: Int) -> Int {
+        guard jitterMs > 0 else { return 0 }
+        switch self {
+        case .uniform:
+            return Int.random(in: 0...jitterMs)
+        case .exponential:
+            // 1 - u lies in (0, 1], so the logarithm is finite.
+            let u = Double.random(in: 0..<1)
+            let draw = -Double(jitterMs) * log(1 - u)
+            return Int(min(draw, Double(jitterMs) * 20))
+        }
     }
 }
 
@@ -98,12 +131,19 @@ extension StubFaults {
         }
         if let v = try int("latency_ms", 0...600_000) { copy.latencyMs = v }
         if let v = try int("latency_jitter_ms", 0...600_000) { copy.latencyJitterMs = v }
-        if let v = try int("error_status", 500...599) { copy.errorStatus = v }
+        if let v = try int("error_status", 400...599) { copy.errorStatus = v }
         if let v = try int("retry_after_seconds", 0...86_400) { copy.retryAfterSeconds = v }
         if let v = try int("fail_first_calls", 0...1_000) { copy.failFirstCalls = v }
         if let v = try rate("error_rate") { copy.errorRate = v }
         if let v = try rate("rate_limit_rate") { copy.rateLimitRate = v }
         if let v = try rate("hang_rate") { copy.hangRate = v }
+        if let v = try rate("malformed_rate") { copy.malformedRate = v }
+        if let value = fields["latency_distribution"] {
+            guard let name = value.stringValue, let distribution = StubLatencyDistribution(rawValue: name) else {
+                throw HTTPError(.badRequest, message: "latency_distribution must be uniform or exponential")
+            }
+            copy.latencyDistribution = distribution
+        }
         self = copy
     }
 
@@ -113,6 +153,7 @@ extension StubFaults {
             "error_rate": .double(errorRate), "error_status": .int(Int64(errorStatus)),
             "rate_limit_rate": .double(rateLimitRate), "retry_after_seconds": .int(Int64(retryAfterSeconds)),
             "hang_rate": .double(hangRate), "fail_first_calls": .int(Int64(failFirstCalls)),
+            "malformed_rate": .double(malformedRate), "latency_distribution": .string(latencyDistribution.rawValue),
         ]
     }
 }

@@ -2,6 +2,7 @@ import Kafka
 import Logging
 import ServiceLifecycle
 import SluiceCore
+import SluiceHTTP
 import SluiceKafka
 
 /// Runs jobs from the jobs topics against the providers and publishes their outcome.
@@ -27,7 +28,6 @@ public struct LLMWorkerPool: Service {
     private let topics: TopicCatalog
     private let router: ProviderRouter
     private let http: CurlHTTPClient
-    private let adapter: any ProviderAdapter
     private let instance: String
     private let clock: WallClock
     private let backoff: Backoff
@@ -46,7 +46,6 @@ public struct LLMWorkerPool: Service {
         self.topics = topics
         self.router = router
         self.http = http
-        self.adapter = OpenAIChatAdapter()
         self.instance = instance
         self.clock = clock
         self.backoff = Backoff(baseMs: configuration.retryBaseDelayMs, capMs: configuration.retryMaxDelayMs)
@@ -241,6 +240,10 @@ public struct LLMWorkerPool: Service {
         guard let route else {
             return .permanent(JobError(type: "invalid_request_error", code: "model_not_found", message: "No route for model '\(job.model)' on this worker."))
         }
+        // The router admits only kinds that have an adapter, so this fails only on a bug.
+        guard let adapter = ProviderAdapters.adapter(for: route.kind) else {
+            return .permanent(JobError(type: "internal_error", code: "no_adapter", message: "No adapter speaks provider kind '\(route.kind)'."))
+        }
         let request: HTTPClientRequest
         do {
             request = try adapter.request(for: job, deployment: route, timeoutMs: configuration.requestTimeoutMs)
@@ -266,9 +269,11 @@ public struct LLMWorkerPool: Service {
         var result: ResultEnvelope
         switch outcome {
         case .success(let response, let usage):
+            let cost = route?.cost(of: usage)
             result = ResultEnvelope(
                 jobID: job.id, tenant: job.tenant, attempt: attempt, status: .succeeded, model: job.model, route: route?.label,
-                response: response, usage: usage, startedAtMs: startedAt, finishedAtMs: finishedAt
+                response: response, usage: usage, cost: cost, currency: cost == nil ? nil : route?.currency,
+                startedAtMs: startedAt, finishedAtMs: finishedAt
             )
         case .retriable(let error, _), .permanent(let error):
             result = ResultEnvelope(
@@ -293,6 +298,8 @@ public struct LLMWorkerPool: Service {
             failed.status = .failed
             failed.response = nil
             failed.usage = nil
+            failed.cost = nil
+            failed.currency = nil
             failed.error = JobError(
                 type: "internal_error", code: "result_not_publishable",
                 message: Truncation.prefix("Kafka refused the job's result: \(error)", maxBytes: 2_048))

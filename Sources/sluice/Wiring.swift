@@ -5,6 +5,7 @@ import Ledger
 import Logging
 import ServiceLifecycle
 import SluiceCore
+import SluiceHTTP
 import Workers
 
 /// Builds the components from one configuration, the same way for `serve` and for the
@@ -51,8 +52,12 @@ struct Wiring {
                 drainTimeoutMs: w.shutdownGraceMs + 15_000),
             producer: producer, topics: topics,
             router: try ProviderRouter(
-                routes: configuration.routes, providers: configuration.providers,
-                environment: ProcessInfo.processInfo.environment
+                routes: configuration.routes,
+                providers: configuration.providers.map { provider in
+                    try provider.resolvingKeyFile { path in try String(contentsOfFile: path, encoding: .utf8) }
+                },
+                environment: ProcessInfo.processInfo.environment,
+                pricing: configuration.pricing, currency: configuration.pricingCurrency
             ),
             http: try CurlHTTPClient(configuration: .init(connectTimeoutMs: w.connectTimeoutMs, maxResponseBytes: w.maxResponseBytes)),
             instance: "worker:\(Self.instance)", logger: logger

@@ -1,6 +1,7 @@
 import Foundation
 import RequestFuzzing
 import SluiceCore
+import SluiceHTTP
 import Testing
 import Workers
 

@@ -1,5 +1,6 @@
 import Foundation
 import SluiceCore
+import SluiceHTTP
 import Testing
 import Workers
 
@@ -66,10 +67,13 @@ final class Deployment: @unchecked Sendable {
     var databasePath: String { dir + "/ledger.db" }
     var baseURL: String { "http://127.0.0.1:\(apiPort)" }
 
-    /// - Parameter workerSettings: extra `workers:` keys (e.g. `shutdown_grace_ms: 2000`), one per line.
+    /// - Parameters:
+    ///   - workerSettings: extra `workers:` keys (e.g. `shutdown_grace_ms: 2000`), one per line.
+    ///   - providers: replaces the `providers:` and `routes:` sections (and may add `pricing:`);
+    ///     `STUB` in it stands for the stub's `http://127.0.0.1:<port>`.
     init(
         name: String, bootstrap: String? = nil, tenants: [String] = ["acme"], workerConcurrency: Int = 64,
-        workerSettings: [String] = []
+        workerSettings: [String] = [], providers: String? = nil
     ) throws {
         dir = try Harness.tempDirectory(name)
         prefix = "t\(UUID().uuidString.prefix(8).lowercased())"
@@ -91,6 +95,14 @@ final class Deployment: @unchecked Sendable {
         }
         let workersYAML = workers.map { "  \($0.0): \($0.1)\n" }.joined()
         let tenantYAML = tenants.map { "  - id: \($0)\n    keys:\n      - key: \(Self.key(for: $0))\n" }.joined()
+        let providersYAML = providers?.replacingOccurrences(of: "STUB", with: "http://127.0.0.1:\(stubPort)") ?? """
+        providers:
+          - name: stub
+            base_url: http://127.0.0.1:\(stubPort)/v1
+        routes:
+          demo: {provider: stub}
+          gpt-4o-mini: {provider: stub, model: stub-mini}
+        """
         let yaml = """
         kafka:
           bootstrap_servers: \(self.bootstrap)
@@ -108,12 +120,7 @@ final class Deployment: @unchecked Sendable {
           path: \(databasePath)
         tenants:
         \(tenantYAML)
-        providers:
-          - name: stub
-            base_url: http://127.0.0.1:\(stubPort)/v1
-        routes:
-          demo: {provider: stub}
-          gpt-4o-mini: {provider: stub, model: stub-mini}
+        \(providersYAML)
         """
         try yaml.write(toFile: configPath, atomically: true, encoding: .utf8)
     }

@@ -23,3 +23,13 @@ struct LedgerProbe {
         }
     }
 }
+
+extension LedgerProbe {
+    func string(_ sql: String, _ arguments: [String] = []) throws -> String? {
+        try queue.read { db in try String.fetchOne(db, sql: sql, arguments: StatementArguments(arguments)) }
+    }
+
+    func double(_ sql: String, _ arguments: [String] = []) throws -> Double? {
+        try queue.read { db in try Double.fetchOne(db, sql: sql, arguments: StatementArguments(arguments)) }
+    }
+}

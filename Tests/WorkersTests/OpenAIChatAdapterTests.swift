@@ -1,4 +1,5 @@
 import SluiceCore
+import SluiceHTTP
 import Testing
 
 @testable import Workers

@@ -96,6 +96,7 @@ struct LedgerTransaction {
             model: result.model, route: result.route, response: StoredJSON.text(result.response),
             error: StoredJSON.text(result.error), promptTokens: result.usage?.promptTokens,
             completionTokens: result.usage?.completionTokens, totalTokens: result.usage?.totalTokens,
+            cost: result.cost, currency: result.cost == nil ? nil : result.currency,
             startedAtMs: result.startedAtMs, finishedAtMs: result.finishedAtMs)
         try row.insert(db, onConflict: .ignore)
         guard db.changesCount > 0 else { return }

@@ -18,6 +18,9 @@ enum LedgerMigrations {
         migrator.registerMigration("v3-idempotency-keys") { db in
             try createV3(db)
         }
+        migrator.registerMigration("v4-usage-cost") { db in
+            try createV4(db)
+        }
         return migrator
     }
 
@@ -124,5 +127,16 @@ enum LedgerMigrations {
             t.primaryKey(["tenant", "idempotency_key"])
         }
         try db.create(index: "idempotency_keys_on_created", on: "idempotency_keys", columns: ["created_at_ms"])
+    }
+
+    // MARK: - v4
+
+    private static func createV4(_ db: Database) throws {
+        // Each result's cost, from its usage and the configured price of its model, in the
+        // currency named beside it. Null for results stored before, or without a price.
+        try db.alter(table: "results") { t in
+            t.add(column: "cost", .double)
+            t.add(column: "currency", .text)
+        }
     }
 }

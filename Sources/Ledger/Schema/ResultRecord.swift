@@ -20,11 +20,14 @@ struct ResultRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
     var promptTokens: Int?
     var completionTokens: Int?
     var totalTokens: Int?
+    /// In `currency`; null when the model had no price (migration v4).
+    var cost: Double?
+    var currency: String?
     var startedAtMs: Int64
     var finishedAtMs: Int64
 
     enum CodingKeys: String, CodingKey {
-        case tenant, status, attempt, model, route, response, error
+        case tenant, status, attempt, model, route, response, error, cost, currency
         case jobID = "job_id"
         case promptTokens = "prompt_tokens"
         case completionTokens = "completion_tokens"

@@ -49,8 +49,17 @@ struct AnthropicDialect: StubDialect {
             detail = ErrorDetail(
                 type: "rate_limit_error",
                 message: "This request would exceed the rate limit for your organization of requests per minute.")
-        case .serverError:
-            detail = ErrorDetail(type: "api_error", message: "Internal server error")
+        case .status(let status):
+            switch status {
+            case 401: detail = ErrorDetail(type: "authentication_error", message: "invalid x-api-key")
+            case 403: detail = ErrorDetail(type: "permission_error", message: "Your API key does not have permission to use the specified resource.")
+            case 404: detail = ErrorDetail(type: "not_found_error", message: "The requested resource could not be found.")
+            case 413: detail = ErrorDetail(type: "request_too_large", message: "Request exceeds the maximum allowed number of bytes.")
+            case 504: detail = ErrorDetail(type: "timeout_error", message: "The request timed out.")
+            case 529: detail = ErrorDetail(type: "overloaded_error", message: "Overloaded")
+            case 500...: detail = ErrorDetail(type: "api_error", message: "Internal server error")
+            default: detail = ErrorDetail(type: "invalid_request_error", message: "The request could not be processed.")
+            }
         }
         return (try? StubJSON.encode(ErrorEnvelope(error: detail))) ?? []
     }

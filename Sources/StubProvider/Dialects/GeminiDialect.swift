@@ -46,8 +46,16 @@ struct GeminiDialect: StubDialect {
             status = Status(code: 400, message: message, status: "INVALID_ARGUMENT")
         case .rateLimited:
             status = Status(code: 429, message: "Resource has been exhausted (e.g. check quota).", status: "RESOURCE_EXHAUSTED")
-        case .serverError:
-            status = Status(code: 500, message: "An internal error has occurred. Please retry.", status: "INTERNAL")
+        case .status(let code):
+            switch code {
+            case 401: status = Status(code: 401, message: "API key not valid. Please pass a valid API key.", status: "UNAUTHENTICATED")
+            case 403: status = Status(code: 403, message: "The caller does not have permission.", status: "PERMISSION_DENIED")
+            case 404: status = Status(code: 404, message: "models/unknown is not found for API version v1beta.", status: "NOT_FOUND")
+            case 503, 529: status = Status(code: code, message: "The model is overloaded. Please try again later.", status: "UNAVAILABLE")
+            case 504: status = Status(code: 504, message: "Deadline exceeded.", status: "DEADLINE_EXCEEDED")
+            case 500...: status = Status(code: code, message: "An internal error has occurred. Please retry.", status: "INTERNAL")
+            default: status = Status(code: code, message: "Request contains an invalid argument.", status: "INVALID_ARGUMENT")
+            }
         }
         return (try? StubJSON.encode(["error": status])) ?? []
     }

@@ -6,7 +6,9 @@ struct OpenAIDialect: StubDialect {
     private static let roles: Set<String> = ["system", "developer", "user", "assistant", "tool", "function"]
 
     func parse(_ body: JSONValue, pathModel: String?) throws(StubRequestError) -> StubChatRequest {
-        let model = try body.requiredString("model")
+        // Azure names the deployment in the path and needs no `model` in the body.
+        let model: String
+        if let pathModel { model = pathModel } else { model = try body.requiredString("model") }
         let rawMessages = try body.requiredArray("messages")
         var messages: [StubChatRequest.Message] = []
         messages.reserveCapacity(rawMessages.count)
@@ -57,10 +59,21 @@ struct OpenAIDialect: StubDialect {
             error = APIError(
                 message: "Rate limit reached for requests on the stub provider. Please try again in \(seconds)s.",
                 type: "requests", param: nil, code: "rate_limit_exceeded")
-        case .serverError:
-            error = APIError(
-                message: "The server had an error while processing your request. Sorry about that!",
-                type: "server_error", param: nil, code: nil)
+        case .status(let status):
+            switch status {
+            case 401:
+                error = APIError(message: "Incorrect API key provided.", type: "invalid_request_error", param: nil, code: "invalid_api_key")
+            case 403:
+                error = APIError(message: "You are not allowed to sample from this model.", type: "invalid_request_error", param: nil, code: "model_not_allowed")
+            case 404:
+                error = APIError(message: "The model does not exist or you do not have access to it.", type: "invalid_request_error", param: nil, code: "model_not_found")
+            case 503, 529:
+                error = APIError(message: "The engine is currently overloaded, please try again later.", type: "server_error", param: nil, code: nil)
+            default:
+                error = APIError(
+                    message: "The server had an error while processing your request. Sorry about that!",
+                    type: status < 500 ? "invalid_request_error" : "server_error", param: nil, code: nil)
+            }
         }
         return (try? StubJSON.encode(["error": error])) ?? []
     }

@@ -37,9 +37,23 @@ struct StubRequestError: Error, Sendable {
 
 /// Why the stub answers with an error instead of a completion.
 enum StubFault: Sendable {
+    /// 400, naming the bad field.
     case invalidRequest(StubRequestError)
+    /// 429.
     case rateLimited(retryAfterSeconds: Int)
-    case serverError
+    /// Any other injected status (401, 403, 404, 408, 422, 500, 502, 503, 504, 529): each
+    /// dialect answers with the error type and message its provider documents for it.
+    case status(Int)
+
+    /// The fault for an injected `error_status`.
+    static func injected(_ status: Int, retryAfterSeconds: Int) -> StubFault {
+        switch status {
+        case 400:
+            .invalidRequest(StubRequestError(message: "The stub provider was told to refuse this request (error_status 400).", param: nil))
+        case 429: .rateLimited(retryAfterSeconds: retryAfterSeconds)
+        default: .status(status)
+        }
+    }
 }
 
 // MARK: - Reading JSON

@@ -1,104 +1,83 @@
 import SluiceCore
+import SluiceHTTP
 
-/// Speaks OpenAI's chat-completions wire format (also vLLM, Ollama, Azure-style gateways and
-/// any other OpenAI-compatible server).
+/// Speaks OpenAI's chat-completions wire format: OpenAI itself and any OpenAI-compatible server
+/// (vLLM, Ollama, llama.cpp, Groq, Together, Mistral, DeepSeek, OpenRouter) by base URL.
+///
+/// The canonical request is this format, so it is sent as the job carries it, with the
+/// deployment's upstream model name.
 struct OpenAIChatAdapter: ProviderAdapter {
-    static let kinds: Set<String> = ["openai", "openai-compatible", "vllm", "ollama"]
+    static let kinds: Set<String> = [
+        "openai", "openai-compatible", "vllm", "ollama", "llamacpp", "groq", "together", "mistral", "deepseek", "openrouter",
+    ]
 
     func request(for job: JobEnvelope, deployment route: ProviderDeployment, timeoutMs: Int) throws(JobError) -> HTTPClientRequest {
         var body = job.request.objectValue ?? [:]
         body["model"] = .string(route.upstreamModel)
         var headers = [HTTPHeader("Content-Type", "application/json")]
         if let key = route.apiKey { headers.append(HTTPHeader("Authorization", "Bearer \(key)")) }
-        if let trace = job.traceparent { headers.append(HTTPHeader("traceparent", trace)) }
-        // Lets a provider's (or the stub's) logs tie calls to jobs; the id is opaque.
-        headers.append(HTTPHeader("X-Sluice-Job-Id", job.id))
+        headers += Self.jobHeaders(job)
         return HTTPClientRequest(
             method: "POST", url: route.baseURL + "/chat/completions", headers: headers,
             body: JSONValue.object(body).serialized(), timeoutMs: timeoutMs
         )
     }
 
+    func interpret(_ response: HTTPClientResponse) -> ProviderOutcome {
+        Self.interpretChatCompletion(response)
+    }
+
+    func rateLimits(in response: HTTPClientResponse) -> RateLimitSnapshot? {
+        RateLimitHeaders.openAI(response)
+    }
+
+    func interpret(_ error: any Error) -> ProviderOutcome {
+        ProviderFailure.outcome(transport: error)
+    }
+
+    // MARK: - Shared with Azure
+
+    /// `traceparent` and `X-Sluice-Job-Id`: lets a provider's (or the stub's) logs tie calls to
+    /// jobs; the id is opaque.
+    static func jobHeaders(_ job: JobEnvelope) -> [HTTPHeader] {
+        var headers: [HTTPHeader] = []
+        if let trace = job.traceparent { headers.append(HTTPHeader("traceparent", trace)) }
+        headers.append(HTTPHeader("X-Sluice-Job-Id", job.id))
+        return headers
+    }
+
     /// What an answer means for the job. Every part of it is untrusted: the body may be no
     /// JSON at all, megabytes long, or carry absurd numbers; none of that traps, and what is
     /// kept is bounded (see ``JobError``, ``Usage`` and ``RetryAfter``).
-    func interpret(_ response: HTTPClientResponse) -> ProviderOutcome {
-        let parsed = Result { () throws(JSONParseError) -> JSONValue in try JSONValue.parse(response.body) }
+    static func interpretChatCompletion(_ response: HTTPClientResponse) -> ProviderOutcome {
+        let parsed = ProviderFailure.parse(response)
         let json = try? parsed.get()
-        switch response.status {
-        case 200..<300:
-            guard let json, json["choices"]?.arrayValue != nil else {
-                let why: String
-                if case .failure(let error) = parsed {
-                    why = "with a body that is not JSON (\(error), \(response.body.count) bytes)"
-                } else {
-                    why = "without a chat completion (no 'choices' array)"
-                }
-                return .retriable(
-                    JobError(type: "provider_error", code: "invalid_response", message: "The provider answered HTTP \(response.status) \(why).", providerStatus: response.status),
-                    retryAfterMs: nil
-                )
-            }
-            return .success(response: json, usage: Self.usage(json["usage"]))
-        case 408, 409, 429, 500..<600:
-            return .retriable(error(from: json, response: response), retryAfterMs: RetryAfter.milliseconds(in: response))
-        default:
-            return .permanent(error(from: json, response: response))
+        guard (200..<300).contains(response.status) else {
+            return ProviderFailure.outcome(response, json: json, reading: errorReading(json))
         }
-    }
-
-    /// Not read yet (see `RateLimitSnapshot`).
-    func rateLimits(in response: HTTPClientResponse) -> RateLimitSnapshot? { nil }
-
-    func interpret(_ error: any Error) -> ProviderOutcome {
-        if let curl = error as? CurlError {
-            if curl.isResponseTooLarge {
-                // The same request would get the same answer: failing now saves the retries.
-                return .permanent(JobError(type: "provider_error", code: "response_too_large", message: "The provider's answer was cut off: \(curl.message) (workers.max_response_bytes)."))
-            }
-            let code = curl.isTimeout ? "timeout" : curl.isConnectFailure ? "connection_failed" : "transport_error"
-            let jobError = JobError(type: "provider_unreachable", code: code, message: curl.message)
-            return curl.isRetriable ? .retriable(jobError, retryAfterMs: nil) : .permanent(jobError)
+        guard let json, json["choices"]?.arrayValue != nil else {
+            return ProviderFailure.invalidSuccess(response, parsed: parsed, expected: "a chat completion (no 'choices' array)")
         }
-        return .permanent(JobError(type: "internal_error", code: "request_build_failed", message: "\(error)"))
+        return .success(response: json, usage: usage(json["usage"]))
     }
-
-    // MARK: - Parsing
 
     /// The provider's own error (OpenAI `{"error": {"message", "code", "type"}}`, a bare
-    /// `{"error": "…"}`, vLLM's top-level `message`, FastAPI's `detail`), else a sentence with
-    /// the status and the start of the body.
-    private func error(from json: JSONValue?, response: HTTPClientResponse) -> JobError {
-        let status = response.status
+    /// `{"error": "…"}`, vLLM's top-level `message`, FastAPI's `detail`).
+    static func errorReading(_ json: JSONValue?) -> ProviderFailure.Reading {
         let body = json?["error"]
-        let message = body?["message"]?.stringValue ?? body?.stringValue ?? json?["message"]?.stringValue
-            ?? json?["detail"]?.stringValue ?? Self.fallbackMessage(response, isJSON: json != nil)
-        let code = body?["code"].flatMap(Self.text) ?? body?["type"]?.stringValue ?? "http_\(status)"
-        let type: String
-        switch status {
-        case 401, 403: type = "provider_auth_error"
-        case 429: type = "rate_limited"
-        case 400, 404, 422: type = "invalid_request_error"
-        default: type = "provider_error"
-        }
-        return JobError(type: type, code: code, message: message, providerStatus: status)
-    }
-
-    /// The first bytes of a body that carries no error message: a proxy's HTML page or plain
-    /// text often says what went wrong. Only a short excerpt is decoded, never the whole body.
-    private static func fallbackMessage(_ response: HTTPClientResponse, isJSON: Bool) -> String {
-        guard !response.body.isEmpty else { return "The provider answered HTTP \(response.status) with an empty body." }
-        let excerptBytes = 256
-        var excerpt = String(decoding: response.body.prefix(excerptBytes), as: UTF8.self)
-        if response.body.count > excerptBytes { excerpt += "…" }
-        let kind = isJSON ? "JSON without an error message" : "a body that is not JSON"
-        return "The provider answered HTTP \(response.status) with \(kind) (\(response.body.count) bytes): \(excerpt)"
-    }
-
-    /// A code as text: providers send strings (`"rate_limit_exceeded"`) or numbers (`429`).
-    private static func text(_ value: JSONValue) -> String? {
-        if let s = value.stringValue { return s }
-        return value.intValue.map { String($0) }
+        let message = body?["message"]?.stringValue ?? body?.stringValue ?? json?["message"]?.stringValue ?? json?["detail"]?.stringValue
+        let code = ProviderFailure.text(body?["code"]) ?? body?["type"]?.stringValue
+        // OpenAI's `context_length_exceeded`; llama.cpp's `exceed_context_size_error` type.
+        let contextCodes: Set<String> = ["context_length_exceeded", "exceed_context_size_error"]
+        let isContextLength = code.map(contextCodes.contains) == true || body?["type"]?.stringValue.map(contextCodes.contains) == true
+        // A 429 is either a rate limit (wait) or an exhausted quota (waiting does not help);
+        // the error's type and code tell them apart, the status does not.
+        let quotaCodes: Set<String> = [
+            "insufficient_quota", "credit_balance_exhausted", "organization_spend_limit_exceeded",
+            "project_spend_limit_exceeded", "organization_usage_limit_exceeded",
+        ]
+        let isQuota = code.map(quotaCodes.contains) == true || body?["type"]?.stringValue.map(quotaCodes.contains) == true
+        return ProviderFailure.Reading(message: message, code: code, isContextLength: isContextLength, isQuotaExhausted: isQuota)
     }
 
     /// Token counts, clamped into ``Usage/tokenRange`` by `Usage` itself; nil when the counts

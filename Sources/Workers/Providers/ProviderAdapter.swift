@@ -1,4 +1,5 @@
 import SluiceCore
+import SluiceHTTP
 
 /// One provider wire format (OpenAI chat completions, Azure OpenAI, Anthropic Messages, Gemini
 /// generateContent): how a job becomes an HTTP request and how an answer becomes an outcome.

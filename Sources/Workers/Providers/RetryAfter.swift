@@ -1,4 +1,5 @@
 import SluiceCore
+import SluiceHTTP
 
 /// Reads a provider's "try again later" hint: `retry-after-ms` (OpenAI, Azure) or
 /// `Retry-After` (RFC 9110 §10.2.3: delay seconds or an HTTP date).

@@ -1,11 +1,12 @@
 import ArgumentParser
 import StubProvider
 
-/// A local fake LLM in OpenAI's wire format, for demos, tests and benchmarks.
+/// A local fake LLM in OpenAI's, Azure OpenAI's, Anthropic's and Gemini's wire formats, for
+/// demos, tests and benchmarks.
 struct StubProviderCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stub-provider",
-        abstract: "Run a fake OpenAI-compatible LLM that answers with the first sentence of the last user message."
+        abstract: "Run a fake LLM (OpenAI, Azure OpenAI, Anthropic and Gemini wire formats) that answers with the first sentence of the last user message."
     )
 
     @OptionGroup var options: CommonOptions
@@ -19,10 +20,13 @@ struct StubProviderCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Latency added to every answer, in ms.")
     var latencyMs: Int = 0
 
-    @Option(name: .long, help: "Random extra latency of up to this many ms.")
+    @Option(name: .long, help: "Random extra latency: up to this many ms (uniform) or this mean (exponential).")
     var latencyJitterMs: Int = 0
 
-    @Option(name: .long, help: "Fraction of requests answered 500 (0…1).")
+    @Option(name: .long, help: "How the extra latency is drawn: uniform or exponential.")
+    var latencyDistribution: String = "uniform"
+
+    @Option(name: .long, help: "Fraction of requests answered --error-status (0…1).")
     var errorRate: Double = 0
 
     @Option(name: .long, help: "Fraction of requests answered 429 with Retry-After (0…1).")
@@ -31,8 +35,11 @@ struct StubProviderCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Seconds in the Retry-After of a 429.")
     var retryAfter: Int = 1
 
-    @Option(name: .long, help: "The status of --error-rate answers (500…599, e.g. 503 or 529).")
+    @Option(name: .long, help: "The status of --error-rate answers (400…599, e.g. 400, 503 or 529), with each dialect's error body.")
     var errorStatus: Int = 500
+
+    @Option(name: .long, help: "Fraction of requests answered 200 with truncated JSON (0…1).")
+    var malformedRate: Double = 0
 
     @Option(name: .long, help: "Fraction of requests never answered (0…1).")
     var hangRate: Double = 0
@@ -41,13 +48,18 @@ struct StubProviderCommand: AsyncParsableCommand {
     var failFirstCalls: Int = 0
 
     func validate() throws {
-        guard (0...1).contains(errorRate), (0...1).contains(rateLimitRate), (0...1).contains(hangRate) else {
-            throw ValidationError("--error-rate, --rate-limit-rate and --hang-rate are fractions between 0 and 1")
+        guard [errorRate, rateLimitRate, hangRate, malformedRate].allSatisfy({ (0...1).contains($0) }) else {
+            throw ValidationError("--error-rate, --rate-limit-rate, --hang-rate and --malformed-rate are fractions between 0 and 1")
         }
-        guard (500...599).contains(errorStatus) else { throw ValidationError("--error-status must be between 500 and 599") }
+        guard (400...599).contains(errorStatus) else { throw ValidationError("--error-status must be between 400 and 599") }
+        guard StubLatencyDistribution(rawValue: latencyDistribution) != nil else {
+            throw ValidationError("--latency-distribution must be uniform or exponential")
+        }
         guard (0...1_000).contains(failFirstCalls) else { throw ValidationError("--fail-first-calls must be between 0 and 1000") }
         guard (1...65_535).contains(port) || port == 0 else { throw ValidationError("--port must be between 0 and 65535") }
-        guard latencyMs >= 0, latencyJitterMs >= 0, retryAfter >= 0 else { throw ValidationError("latencies and --retry-after must not be negative") }
+        guard (0...600_000).contains(latencyMs), (0...600_000).contains(latencyJitterMs), (0...86_400).contains(retryAfter) else {
+            throw ValidationError("--latency-ms and --latency-jitter-ms must be between 0 and 600000, --retry-after between 0 and 86400")
+        }
     }
 
     func run() async throws {
@@ -55,8 +67,9 @@ struct StubProviderCommand: AsyncParsableCommand {
         let configuration = StubProviderConfiguration(
             host: host, port: port,
             faults: StubFaults(
-                latencyMs: latencyMs, latencyJitterMs: latencyJitterMs, errorRate: errorRate, errorStatus: errorStatus,
-                rateLimitRate: rateLimitRate, retryAfterSeconds: retryAfter, hangRate: hangRate, failFirstCalls: failFirstCalls)
+                latencyMs: latencyMs, latencyJitterMs: latencyJitterMs,
+                latencyDistribution: StubLatencyDistribution(rawValue: latencyDistribution) ?? .uniform,
+                errorRate: errorRate, errorStatus: errorStatus, malformedRate: malformedRate, rateLimitRate: rateLimitRate, retryAfterSeconds: retryAfter, hangRate: hangRate, failFirstCalls: failFirstCalls)
         )
         try await runServiceGroup([StubProviderService(configuration: configuration, logger: logger)], logger: logger)
     }

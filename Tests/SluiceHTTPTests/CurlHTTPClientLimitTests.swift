@@ -1,6 +1,6 @@
 import Foundation
+import SluiceHTTP
 import Testing
-import Workers
 
 /// The client against servers that misbehave on purpose: bodies larger than the limit,
 /// endless headers, answers that never end.

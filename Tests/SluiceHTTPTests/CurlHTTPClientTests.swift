@@ -5,10 +5,11 @@ import Darwin
 #endif
 import Foundation
 import SluiceCore
+import SluiceHTTP
+import StubHarness
 import StubProvider
 import Synchronization
 import Testing
-import Workers
 
 @Suite("CurlHTTPClient", .timeLimit(.minutes(1)))
 struct CurlHTTPClientTests {

@@ -2,13 +2,13 @@
 /// formatters (locale-dependent and slow):
 /// IMF-fixdate `Sun, 06 Nov 1994 08:49:37 GMT`, RFC 850 `Sunday, 06-Nov-94 08:49:37 GMT`,
 /// and asctime `Sun Nov  6 08:49:37 1994`.
-enum HTTPDate {
+public enum HTTPDate {
     private static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
     private static let shortDays: Set<Substring> = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
     private static let longDays: Set<Substring> = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 
     /// Seconds since the Unix epoch (negative before 1970), or nil when `text` is not an HTTP date.
-    static func unixSeconds(_ text: String) -> Int64? {
+    public static func unixSeconds(_ text: String) -> Int64? {
         let parts = text.split(separator: " ", omittingEmptySubsequences: true)
         switch parts.count {
         case 6 where parts[0].hasSuffix(",") && parts[5] == "GMT":  // IMF-fixdate

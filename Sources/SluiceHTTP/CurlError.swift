@@ -55,7 +55,7 @@ public struct CurlError: Error, Sendable, Hashable, CustomStringConvertible {
 
     /// A response body over `limit` bytes, cut off by the write callback or refused for its
     /// `Content-Length`.
-    static func responseTooLarge(limit: Int) -> CurlError {
+    public static func responseTooLarge(limit: Int) -> CurlError {
         CurlError(code: raw(CURLE_FILESIZE_EXCEEDED), message: "the response body is larger than the limit of \(limit) bytes")
     }
 
