@@ -8,7 +8,8 @@ public struct ResultEnvelope: Sendable, Equatable {
     public var jobID: String
     public var tenant: String
     public var attempt: Int
-    /// `succeeded` or `failed`.
+    /// `succeeded`, `failed`, or `cancelled` (a cancellation reached the worker before the
+    /// job's next call).
     public var status: JobStatus
     public var model: String
     /// The route that served the job (`provider/model`), for audits and cost reports.
@@ -19,6 +20,8 @@ public struct ResultEnvelope: Sendable, Equatable {
     public var usage: Usage?
     public var startedAtMs: Int64
     public var finishedAtMs: Int64
+    /// The job's ``JobEnvelope/replay``: a later run's result replaces an earlier run's.
+    public var replay: Int = 0
 
     public init(
         jobID: String, tenant: String, attempt: Int, status: JobStatus, model: String, route: String? = nil,

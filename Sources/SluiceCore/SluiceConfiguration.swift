@@ -12,6 +12,8 @@ public struct SluiceConfiguration: Sendable, Decodable {
     public var providers: [ProviderConfiguration]
     /// Model name a client asks for → where it is served. Default: none (every model is rejected).
     public var routes: [String: RouteConfiguration]
+    /// How workers remember cancelled jobs. Default: see ``CancellationConfiguration``.
+    public var cancellation = CancellationConfiguration()
 
     public init(
         kafka: BrokerConfiguration = .init(), ingress: IngressConfiguration = .init(),
@@ -28,7 +30,7 @@ public struct SluiceConfiguration: Sendable, Decodable {
         self.routes = routes
     }
 
-    enum CodingKeys: String, CodingKey { case kafka, ingress, workers, ledger, tenants, providers, routes }
+    enum CodingKeys: String, CodingKey { case kafka, ingress, workers, ledger, tenants, providers, routes, cancellation }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -39,6 +41,7 @@ public struct SluiceConfiguration: Sendable, Decodable {
         tenants = try c.decodeIfPresent([TenantConfiguration].self, forKey: .tenants) ?? []
         providers = try c.decodeIfPresent([ProviderConfiguration].self, forKey: .providers) ?? []
         routes = try c.decodeIfPresent([String: RouteConfiguration].self, forKey: .routes) ?? [:]
+        cancellation = try c.decodeIfPresent(CancellationConfiguration.self, forKey: .cancellation) ?? .init()
     }
 
     /// Problems a human must fix before this configuration can run, one sentence each.
@@ -55,6 +58,7 @@ public struct SluiceConfiguration: Sendable, Decodable {
             }
         }
         problems += numberProblems()
+        problems += cancellation.problems()
         return problems
     }
 

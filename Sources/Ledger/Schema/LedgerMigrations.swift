@@ -18,6 +18,9 @@ enum LedgerMigrations {
         migrator.registerMigration("v3-idempotency-keys") { db in
             try createV3(db)
         }
+        migrator.registerMigration("v5-cancel") { db in
+            try createV5(db)
+        }
         return migrator
     }
 
@@ -124,5 +127,20 @@ enum LedgerMigrations {
             t.primaryKey(["tenant", "idempotency_key"])
         }
         try db.create(index: "idempotency_keys_on_created", on: "idempotency_keys", columns: ["created_at_ms"])
+    }
+
+    // MARK: - v5
+
+    private static func createV5(_ db: Database) throws {
+        // Runs of a job replayed from the DLQ start again at attempt 1 (and cancellation made
+        // `cancelled` a result status): `status_replay` says which run set the job's status and
+        // `replay` which run a result belongs to, so a later run reopens a failed job and its
+        // result replaces the earlier one, while late records of an earlier run change nothing.
+        try db.alter(table: "jobs") { t in
+            t.add(column: "status_replay", .integer).notNull().defaults(to: 0)
+        }
+        try db.alter(table: "results") { t in
+            t.add(column: "replay", .integer).notNull().defaults(to: 0)
+        }
     }
 }

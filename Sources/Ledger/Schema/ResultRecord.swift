@@ -1,6 +1,6 @@
 import GRDB
 
-/// A row of `results`: the first terminal outcome recorded for a job.
+/// A row of `results`: the first terminal outcome recorded for a job's latest run.
 struct ResultRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
     static let databaseTableName = "results"
     /// For `cachedStatement`: read on every poll.
@@ -22,9 +22,11 @@ struct ResultRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
     var totalTokens: Int?
     var startedAtMs: Int64
     var finishedAtMs: Int64
+    /// Which run of the job (``SluiceCore/JobEnvelope/replay``) this outcome ended.
+    var replay: Int
 
     enum CodingKeys: String, CodingKey {
-        case tenant, status, attempt, model, route, response, error
+        case tenant, status, attempt, model, route, response, error, replay
         case jobID = "job_id"
         case promptTokens = "prompt_tokens"
         case completionTokens = "completion_tokens"
