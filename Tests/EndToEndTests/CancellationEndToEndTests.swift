@@ -130,6 +130,39 @@ struct CancellationEndToEndTests {
     }
 }
 
+extension CancellationEndToEndTests {
+    @Test("a cancel during a provider call lets the call finish: a success stands, a failure is not retried")
+    func cancelInFlight() async throws {
+        let deployment = try Deployment(name: "cancel-inflight", workerSettings: ["max_attempts: 20", "retry_base_delay_ms: 50"])
+        try await deployment.applyTopics()
+        try await deployment.startStub(latencyMs: 3_000)
+        try await deployment.startSluice("serve", role: "serve")
+
+        // Succeeds: the call runs for 3 s; the cancel comes while it runs.
+        let lucky = try await deployment.submitOne("almost done")
+        _ = try await deployment.poll("the stub has the first job", timeout: .seconds(60)) {
+            (try await deployment.stubCalls().perJob[lucky, default: 0] >= 1, nil)
+        }
+        #expect(try await deployment.cancel(lucky).status == 202)
+        try await deployment.awaitStatus(lucky, .succeeded)
+        #expect(try await deployment.stubCalls().perJob[lucky] == 1)
+
+        // Fails with 503 on every call: the call in flight ends it, cancelled, with no retry
+        // after it (at most the call that was running when the cancel arrived).
+        try await deployment.setStubFaults(["error_rate": .double(1.0), "error_status": 503])
+        let unlucky = try await deployment.submitOne("failing")
+        _ = try await deployment.poll("the stub has the second job", timeout: .seconds(60)) {
+            (try await deployment.stubCalls().perJob[unlucky, default: 0] >= 1, nil)
+        }
+        let callsAtCancel = try await deployment.stubCalls().perJob[unlucky, default: 0]
+        #expect(try await deployment.cancel(unlucky).status == 202)
+        try await deployment.awaitCancelled(unlucky)
+        let calls = try await deployment.stubCalls().perJob[unlucky, default: 0]
+        #expect(calls >= callsAtCancel && calls <= callsAtCancel + 1)
+        #expect(calls < 20)
+    }
+}
+
 /// `sluice dlq list` and `sluice dlq replay` against jobs that really died.
 @Suite("End to end: dead letters", .serialized, .timeLimit(.minutes(5)))
 struct DeadLetterEndToEndTests {
@@ -164,6 +197,9 @@ struct DeadLetterEndToEndTests {
         #expect(failures.compactMap { $0["attempt"]?.intValue } == [1, 2])
         #expect(entry["replayed"] == .bool(false))
         #expect(try await Self.listed(deployment).filter { $0["job_id"]?.stringValue == id }.count == 1)
+        let otherTenant = try await deployment.runCommand(["dlq", "list", "--json", "--tenant", "globex"])
+        #expect(otherTenant.status == 0)
+        #expect(!otherTenant.output.contains(id))
 
         // The provider recovers; one replay makes the job succeed, under the same id.
         try await deployment.setStubFaults(["error_rate": 0])
