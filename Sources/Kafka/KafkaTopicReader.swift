@@ -75,6 +75,9 @@ public final class KafkaTopicReader: Sendable {
             ("enable.auto.commit", "false"),
             ("enable.auto.offset.store", "false"),
             ("enable.partition.eof", "false"),
+            // A position past the log end (the topic was recreated, as after a restart of the
+            // in-memory dev broker) starts over from the beginning rather than skipping ahead.
+            ("auto.offset.reset", "earliest"),
         ]
         properties += configuration.additionalProperties.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
         client = try RDKafkaClient.make(kind: .consumer, properties: properties, callbacks: RDKafkaCallbacks(logger: logger))

@@ -27,15 +27,23 @@ public struct ControlListener: Service {
     /// Follows the topic until graceful shutdown. A topic that cannot be read yet (not
     /// created, broker down) is retried; the worker pool meanwhile waits up to
     /// `cancellation.catch_up_timeout_ms` and then runs jobs without it.
+    ///
+    /// - Throws: `KafkaError` when the reader hit a fatal error: a worker that no longer sees
+    ///   cancellations must stop (and be restarted) rather than run cancelled jobs.
     public func run() async throws {
-        await cancelWhenGracefulShutdown {
-            await follow()
+        do {
+            try await cancelWhenGracefulShutdown {
+                try await follow()
+            }
+        } catch {
+            await reader.close()
+            throw error
         }
         await reader.close()
         logger.info("control listener stopped")
     }
 
-    private func follow() async {
+    private func follow() async throws {
         var failures = 0
         while !Task.isCancelled {
             do {
@@ -54,8 +62,8 @@ public struct ControlListener: Service {
             do {
                 message = try reader.poll()
             } catch {
-                logger.critical("the control topic reader failed; cancellations are no longer seen", metadata: ["error": "\(error)"])
-                return
+                logger.critical("the control topic reader failed; stopping so that the process can be restarted", metadata: ["error": "\(error)"])
+                throw error
             }
             if let message {
                 apply(message)
