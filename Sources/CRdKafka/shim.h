@@ -11,6 +11,9 @@
 /** RD_KAFKA_PARTITION_UA: let the configured partitioner choose. */
 static inline int32_t sluice_partition_unassigned(void) { return RD_KAFKA_PARTITION_UA; }
 
+/** RD_KAFKA_OFFSET_BEGINNING. */
+static inline int64_t sluice_offset_beginning(void) { return RD_KAFKA_OFFSET_BEGINNING; }
+
 /** RD_KAFKA_OFFSET_INVALID. */
 static inline int64_t sluice_offset_invalid(void) { return RD_KAFKA_OFFSET_INVALID; }
 

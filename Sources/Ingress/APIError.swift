@@ -117,6 +117,20 @@ extension APIError {
         )
     }
 
+    /// A cancel of a job that has already finished: it stays as it finished.
+    static func jobFinished(id: String, status: JobStatus) -> APIError {
+        APIError(
+            status: .conflict, type: "invalid_request_error", code: "job_finished",
+            message: "Job '\(id)' has already finished (\(status.rawValue)); it cannot be cancelled.")
+    }
+
+    /// The ledger could not be read to find the job.
+    static func ledgerUnavailable(retryAfter: Int) -> APIError {
+        APIError(
+            status: .serviceUnavailable, type: "service_unavailable", code: "ledger_unavailable",
+            message: "Job status cannot be read right now; nothing was changed. Retry later.", retryAfterSeconds: retryAfter)
+    }
+
     static let idempotencyInProgress = APIError(
         status: .conflict, type: "idempotency_error", code: "idempotency_key_in_progress",
         message: "A request with this Idempotency-Key is still being processed."

@@ -62,6 +62,9 @@ public struct IngressService: Service {
         router.get("/v1/jobs/:id") { request, context in
             try await status(request, context: context)
         }
+        router.post("/v1/jobs/:id/cancel") { request, context in
+            try await cancel(request, context: context)
+        }
         return router
     }
 
@@ -186,6 +189,34 @@ public struct IngressService: Service {
             throw APIError.notFound("job", id: id)
         }
         return Self.json(.ok, view)
+    }
+
+    /// Cancels a queued, waiting or retrying job: publishes the request and answers 202 with
+    /// the job as it stands now; the job ends `cancelled` when a worker (or the retry relay)
+    /// next looks at it. A job the ledger already shows finished is 409 and stays as it is.
+    /// Another tenant's job is 404, like a missing one.
+    private func cancel(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let principal = try keys.authenticate(request.headers[.authorization])
+        guard principal.role.maySubmit else { throw APIError.forbidden("Role '\(principal.role)' may not cancel jobs.") }
+        let id = context.parameters.get("id") ?? ""
+        guard UUIDv7.isWellFormed(id) else { throw APIError.notFound("job", id: id) }
+        let lowered = id.lowercased()
+        let known: JobView?
+        do {
+            known = try await jobs.job(id: lowered, tenant: principal.tenant) ?? recent.view(id: lowered, tenant: principal.tenant)
+        } catch {
+            logger.warning("cannot read the ledger to cancel a job; answering 503", metadata: ["job_id": "\(lowered)", "error": "\(error)"])
+            throw APIError.ledgerUnavailable(retryAfter: configuration.retryAfterSeconds)
+        }
+        guard let view = known else { throw APIError.notFound("job", id: id) }
+        guard !view.status.isTerminal else { throw APIError.jobFinished(id: view.id, status: view.status) }
+        do {
+            try await enqueuer.requestCancellation(jobID: view.id, tenant: view.tenant, attempt: view.attempts, nowMs: clock.nowMs())
+        } catch {
+            logger.warning("cancellation not published; answering 503", metadata: ["job_id": "\(view.id)", "error": "\(error)"])
+            throw APIError.queueUnavailable(retryAfter: configuration.retryAfterSeconds)
+        }
+        return Self.json(.accepted, view)
     }
 
     // MARK: - Helpers

@@ -6,9 +6,9 @@ import SluiceKafka
 /// Puts accepted jobs on Kafka: the job on its priority topic and `job.accepted` on the audit
 /// topic, both keyed by tenant, and returns only when the broker acknowledged both.
 public struct JobEnqueuer: Sendable {
-    private let producer: KafkaProducer
-    private let topics: TopicCatalog
-    private let actor: String
+    let producer: KafkaProducer
+    let topics: TopicCatalog
+    let actor: String
 
     public init(producer: KafkaProducer, topics: TopicCatalog, actor: String = "ingress") {
         self.producer = producer

@@ -273,7 +273,9 @@ public final class LedgerStore: JobLookup, Sendable {
         guard let job = try JobRecord.fetchOne(db.cachedStatement(sql: JobRecord.selectByID), arguments: [id]),
             job.tenant == tenant
         else { return nil }
+        // A job replayed from the DLQ shows no result of its earlier run while the new one runs.
         let result = try ResultRecord.fetchOne(db.cachedStatement(sql: ResultRecord.selectByJobID), arguments: [id])
+            .flatMap { $0.replay >= job.statusReplay ? $0 : nil }
         var usage: Usage?
         if let result, let prompt = result.promptTokens, let completion = result.completionTokens {
             usage = Usage(promptTokens: prompt, completionTokens: completion, totalTokens: result.totalTokens)

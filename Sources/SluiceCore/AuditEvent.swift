@@ -19,12 +19,15 @@ public struct AuditEvent: Sendable, Equatable {
     /// Which component wrote it (`ingress`, `worker:<host>:<pid>`).
     public var actor: String
     public var detail: JSONValue?
+    /// The job's ``JobEnvelope/replay``: which run of the job the event belongs to.
+    public var replay: Int
 
     public init(
         id: String? = nil, type: AuditEventType, tenant: String, jobID: String, attempt: Int,
-        atMs: Int64, actor: String, detail: JSONValue? = nil
+        atMs: Int64, actor: String, detail: JSONValue? = nil, replay: Int = 0
     ) {
-        self.id = id ?? Self.id(jobID: jobID, type: type, attempt: attempt)
+        self.id = id ?? Self.id(jobID: jobID, type: type, attempt: attempt, replay: replay)
+        self.replay = replay
         self.type = type
         self.tenant = tenant
         self.jobID = jobID
@@ -38,8 +41,12 @@ public struct AuditEvent: Sendable, Equatable {
 extension AuditEvent {
     /// The id of the event of `type` for `attempt` of job `jobID`: the same on every process
     /// and every redelivery.
-    public static func id(jobID: String, type: AuditEventType, attempt: Int) -> String {
-        DerivedID.make("audit", jobID, type.rawValue, String(attempt))
+    ///
+    /// A replayed run (`replay` > 0) starts again at attempt 1, so its ids include the replay
+    /// number; the original run's ids are unchanged from before replays existed.
+    public static func id(jobID: String, type: AuditEventType, attempt: Int, replay: Int = 0) -> String {
+        guard replay > 0 else { return DerivedID.make("audit", jobID, type.rawValue, String(attempt)) }
+        return DerivedID.make("audit", jobID, type.rawValue, String(attempt), "replay", String(replay))
     }
 }
 
@@ -56,6 +63,11 @@ public struct AuditEventType: RawRepresentable, Sendable, Hashable, CustomString
     public static let succeeded = AuditEventType(rawValue: "job.succeeded")
     public static let failed = AuditEventType(rawValue: "job.failed")
     public static let cancelled = AuditEventType(rawValue: "job.cancelled")
+    /// A client asked to cancel the job (`POST /v1/jobs/{id}/cancel`); it ends `cancelled`
+    /// when a worker or the retry relay acts on it, or as it was when it finished first.
+    public static let cancelRequested = AuditEventType(rawValue: "job.cancel_requested")
+    /// An operator put the job back from the DLQ (`sluice dlq replay`): a new run, queued.
+    public static let replayed = AuditEventType(rawValue: "job.replayed")
 
     /// The job status this event moves a job to, if it is a job lifecycle event.
     public var jobStatus: JobStatus? {
@@ -66,6 +78,7 @@ public struct AuditEventType: RawRepresentable, Sendable, Hashable, CustomString
         case .succeeded: .succeeded
         case .failed: .failed
         case .cancelled: .cancelled
+        case .replayed: .queued
         default: nil
         }
     }

@@ -24,6 +24,14 @@ extension JobEnvelope: JSONRepresentable {
             traceparent: try r.optionalString("traceparent")
         )
         notBeforeMs = try r.optionalInt("not_before_ms")
+        replay = try r.optionalInt("replay", in: Wire.replayRange) ?? 0
+        if let list = r.optional("failures") {
+            guard case .array(let items) = list else { throw r.invalid("failures", "expected an array") }
+            guard items.count <= JobEnvelope.maxFailures else {
+                throw r.invalid("failures", "at most \(JobEnvelope.maxFailures) entries, got \(items.count)")
+            }
+            failures = try items.map { item throws(JSONShapeError) in try AttemptFailure(json: item) }
+        }
     }
 
     public var json: JSONValue {
@@ -42,7 +50,23 @@ extension JobEnvelope: JSONRepresentable {
         w.set("batch_id", batchID)
         w.set("traceparent", traceparent)
         w.set("not_before_ms", notBeforeMs)
+        if replay > 0 { w.set("replay", replay) }
+        if !failures.isEmpty { w.set("failures", JSONValue.array(failures.map(\.json))) }
         return w.json
+    }
+}
+
+extension AttemptFailure: JSONRepresentable {
+    public init(json: JSONValue) throws(JSONShapeError) {
+        let r = try JSONObjectReader(json, path: "job.failures[]")
+        guard let error = try r.object("error", as: JobError.self) else { throw r.missing("error") }
+        self.init(
+            attempt: try r.int("attempt", in: Wire.attemptRange), atMs: try r.int("at_ms", in: Wire.timestampRangeMs),
+            error: error)
+    }
+
+    public var json: JSONValue {
+        ["attempt": .int(Int64(attempt)), "at_ms": .int(atMs), "error": error.json]
     }
 }
 
@@ -61,6 +85,7 @@ extension ResultEnvelope: JSONRepresentable {
             startedAtMs: try r.int("started_at_ms", in: Wire.timestampRangeMs),
             finishedAtMs: try r.int("finished_at_ms", in: Wire.timestampRangeMs)
         )
+        replay = try r.optionalInt("replay", in: Wire.replayRange) ?? 0
     }
 
     public var json: JSONValue {
@@ -78,6 +103,7 @@ extension ResultEnvelope: JSONRepresentable {
         w.set("currency", currency)
         w.set("started_at_ms", startedAtMs)
         w.set("finished_at_ms", finishedAtMs)
+        if replay > 0 { w.set("replay", replay) }
         return w.json
     }
 }
@@ -125,7 +151,8 @@ extension AuditEvent: JSONRepresentable {
             id: try r.string("id"), type: AuditEventType(rawValue: try r.string("type")), tenant: try r.string("tenant"),
             jobID: try r.string("job_id"), attempt: try r.int("attempt", in: Wire.attemptRange),
             atMs: try r.int("at_ms", in: Wire.timestampRangeMs),
-            actor: try r.string("actor"), detail: r.optional("detail")
+            actor: try r.string("actor"), detail: r.optional("detail"),
+            replay: try r.optionalInt("replay", in: Wire.replayRange) ?? 0
         )
     }
 
@@ -139,6 +166,7 @@ extension AuditEvent: JSONRepresentable {
         w.set("at_ms", atMs)
         w.set("actor", actor)
         w.set("detail", detail)
+        if replay > 0 { w.set("replay", replay) }
         return w.json
     }
 }

@@ -22,6 +22,24 @@ public struct JobEnvelope: Sendable, Equatable {
     public var traceparent: String?
     /// Set on a job waiting in a retry topic: Unix milliseconds before which it must not run.
     public var notBeforeMs: Int64?
+    /// Which run of the job this is: 0 for the original, n after the n-th replay from the DLQ.
+    ///
+    /// A replay starts again at attempt 1, so attempt numbers alone no longer tell the runs
+    /// apart; audit event ids, results and the ledger's status order use this as well.
+    public var replay: Int = 0
+    /// The errors of the attempts that failed so far in this run, oldest first (at most
+    /// ``maxFailures``), so that a job on the DLQ says why each of its attempts failed.
+    public var failures: [AttemptFailure] = []
+
+    /// The most failures a job carries: more than `workers.max_attempts` allows (100), so
+    /// nothing is dropped in practice, while a record from a broken producer stays small.
+    public static let maxFailures = 100
+
+    /// Appends one failed attempt, dropping the oldest beyond ``maxFailures``.
+    public mutating func recordFailure(_ failure: AttemptFailure) {
+        failures.append(failure)
+        if failures.count > Self.maxFailures { failures.removeFirst(failures.count - Self.maxFailures) }
+    }
 
     public struct Webhook: Sendable, Equatable {
         public var url: String
@@ -46,5 +64,18 @@ public struct JobEnvelope: Sendable, Equatable {
         self.idempotencyKey = idempotencyKey
         self.batchID = batchID
         self.traceparent = traceparent
+    }
+}
+
+/// One failed attempt of a job: when it ended and why.
+public struct AttemptFailure: Sendable, Equatable {
+    public var attempt: Int
+    public var atMs: Int64
+    public var error: JobError
+
+    public init(attempt: Int, atMs: Int64, error: JobError) {
+        self.attempt = attempt
+        self.atMs = atMs
+        self.error = error
     }
 }

@@ -8,7 +8,8 @@ public struct ResultEnvelope: Sendable, Equatable {
     public var jobID: String
     public var tenant: String
     public var attempt: Int
-    /// `succeeded` or `failed`.
+    /// `succeeded`, `failed`, or `cancelled` (a cancellation reached the worker before the
+    /// job's next call).
     public var status: JobStatus
     public var model: String
     /// The route that served the job (`provider/model`), for audits and cost reports.
@@ -24,6 +25,8 @@ public struct ResultEnvelope: Sendable, Equatable {
     public var currency: String?
     public var startedAtMs: Int64
     public var finishedAtMs: Int64
+    /// The job's ``JobEnvelope/replay``: a later run's result replaces an earlier run's.
+    public var replay: Int = 0
 
     /// Costs a record may carry: usage is at most ``Usage/tokenRange`` and prices at most
     /// ``PriceConfiguration/priceRange`` per million, so no real cost lies beyond this; a

@@ -19,6 +19,8 @@ public struct SluiceConfiguration: Sendable, Decodable {
     public var pricing: [String: PriceConfiguration]
     /// The currency of `pricing`, copied onto every result's cost. Default: `USD`.
     public var pricingCurrency: String
+    /// How workers remember cancelled jobs. Default: see ``CancellationConfiguration``.
+    public var cancellation = CancellationConfiguration()
 
     public init(
         kafka: BrokerConfiguration = .init(), ingress: IngressConfiguration = .init(),
@@ -39,7 +41,7 @@ public struct SluiceConfiguration: Sendable, Decodable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case kafka, ingress, workers, ledger, tenants, providers, routes, pricing, pricingCurrency = "pricing_currency"
+        case kafka, ingress, workers, ledger, tenants, providers, routes, pricing, pricingCurrency = "pricing_currency", cancellation
     }
 
     public init(from decoder: any Decoder) throws {
@@ -53,6 +55,7 @@ public struct SluiceConfiguration: Sendable, Decodable {
         routes = try c.decodeIfPresent([String: RouteConfiguration].self, forKey: .routes) ?? [:]
         pricing = try c.decodeIfPresent([String: PriceConfiguration].self, forKey: .pricing) ?? [:]
         pricingCurrency = try c.decodeIfPresent(String.self, forKey: .pricingCurrency) ?? "USD"
+        cancellation = try c.decodeIfPresent(CancellationConfiguration.self, forKey: .cancellation) ?? .init()
     }
 
     /// Problems a human must fix before this configuration can run, one sentence each.
@@ -82,6 +85,7 @@ public struct SluiceConfiguration: Sendable, Decodable {
             }
         }
         problems += numberProblems()
+        problems += cancellation.problems()
         return problems
     }
 

@@ -9,6 +9,10 @@ extension Wire {
     /// to be replayed from the DLQ a hundred times at the largest `workers.max_attempts` (100).
     public static let attemptRange: ClosedRange<Int> = 1...10_000
 
+    /// Replay numbers (``JobEnvelope/replay``) a record may carry: 0 for a job never replayed.
+    /// A DLQ replay adds one; ten thousand replays of one job is far past any real use.
+    public static let replayRange: ClosedRange<Int> = 0...10_000
+
     /// Unix-millisecond timestamps a record may carry: the epoch up to the end of year 9999.
     ///
     /// Anything outside is a corrupt record, not a time; bounding it keeps differences of two

@@ -32,13 +32,18 @@ public struct LLMWorkerPool: Service {
     private let clock: WallClock
     private let backoff: Backoff
     private let logger: Logger
+    /// Ends jobs whose cancellation arrived on `sluice.control`; nil: cancellations are not read.
+    private let canceller: JobCanceller?
 
     /// - Parameters:
     ///   - consumer: subscribed to the jobs topics (group `sluice-workers`); the pool runs it.
     ///   - instance: names this process in audit events (`worker:<host>:<pid>`).
+    ///   - cancellations: filled by a ``ControlListener``; checked when a job starts and before
+    ///     each retry.
     public init(
         configuration: WorkerConfiguration, consumer: KafkaConsumer, producer: KafkaProducer, topics: TopicCatalog,
-        router: ProviderRouter, http: CurlHTTPClient, instance: String, clock: WallClock = .system, logger: Logger
+        router: ProviderRouter, http: CurlHTTPClient, instance: String, clock: WallClock = .system, logger: Logger,
+        cancellations: CancelledJobs? = nil
     ) {
         self.configuration = configuration
         self.consumer = consumer
@@ -50,6 +55,10 @@ public struct LLMWorkerPool: Service {
         self.clock = clock
         self.backoff = Backoff(baseMs: configuration.retryBaseDelayMs, capMs: configuration.retryMaxDelayMs)
         self.logger = logger
+        let publisher = self.publisher
+        self.canceller = cancellations.map {
+            JobCanceller(cancelled: $0, publisher: publisher, topics: topics, actor: instance, clock: clock, logger: logger)
+        }
     }
 
     // MARK: - Service
@@ -153,14 +162,17 @@ public struct LLMWorkerPool: Service {
     }
 
     private func run(_ job: JobEnvelope) async -> Disposition {
+        var job = job  // gathers the errors of failed attempts (`failures`) for the retry topic and the DLQ
         var attempt = job.attempt
         let route = router.route(for: job.model)
         let startedAt = clock.nowMs()
         while true {
+            if let cancelled = await cancelIfRequested(job, attempt: attempt, startedAt: startedAt) { return cancelled }
             // The start is published while the provider works: it costs a broker round trip,
             // and the job is only marked done after both anyway.
-            async let started = publisher.send([audit(.started, job, attempt: attempt, detail: ["route": .string(route?.label ?? "none")])])
-            var outcome = await call(job, route: route)
+            let attemptJob = job  // `job` changes below; the concurrent publish reads a copy
+            async let started = publisher.send([audit(.started, attemptJob, attempt: attempt, detail: ["route": .string(route?.label ?? "none")])])
+            var outcome = await call(attemptJob, route: route)
             let startPublished = await started
             // Cancelled at the end of the shutdown grace: publish nothing more; the job runs again.
             if Task.isCancelled { return .abandoned }
@@ -169,6 +181,13 @@ public struct LLMWorkerPool: Service {
             case .stopped: return .abandoned
             case .rejected(let error):
                 logger.error("Kafka refused a job.started event; going on", metadata: ["job_id": "\(job.id)", "error": "\(error)"])
+            }
+            if case .retriable(let error, _) = outcome {
+                job.recordFailure(AttemptFailure(attempt: attempt, atMs: clock.nowMs(), error: error))
+            }
+            // Cancelled while the call ran: a success stands, anything else is not retried.
+            if case .success = outcome {} else if let cancelled = await cancelIfRequested(job, attempt: attempt, startedAt: startedAt) {
+                return cancelled
             }
 
             guard case .retriable(let error, let retryAfterMs) = outcome, attempt < configuration.maxAttempts else {
@@ -223,6 +242,17 @@ public struct LLMWorkerPool: Service {
                 return .abandoned
             }
             attempt += 1
+        }
+    }
+
+    /// Ends the job as cancelled when a cancellation of it is known (nil otherwise).
+    private func cancelIfRequested(_ job: JobEnvelope, attempt: Int, startedAt: Int64) async -> Disposition? {
+        guard let canceller else { return nil }
+        await canceller.waitUntilReady()
+        switch await canceller.cancelIfRequested(job, attempt: attempt, startedAtMs: startedAt) {
+        case nil: return nil
+        case .finished: return .finished
+        case .abandoned: return .abandoned
         }
     }
 
@@ -281,13 +311,21 @@ public struct LLMWorkerPool: Service {
                 error: error, startedAtMs: startedAt, finishedAtMs: finishedAt
             )
         }
+        result.replay = job.replay
         var record = KafkaProducerMessage(topic: topics.results, key: job.id, schema: ResultEnvelope.schema, job: job, value: result)
         if record.value.count > Self.maxResultBytes {
             logger.warning("result too large for a record; truncating it", metadata: ["job_id": "\(job.id)", "bytes": "\(record.value.count)"])
             result = result.fitting(maxBytes: Self.maxResultBytes, size: record.value.count)
             record = KafkaProducerMessage(topic: topics.results, key: job.id, schema: ResultEnvelope.schema, job: job, value: result)
         }
-        switch await publisher.send([record, finalAudit(result, job, startedAt: startedAt)]) {
+        var records = [record, finalAudit(result, job, startedAt: startedAt)]
+        if let reason = Self.deadLetterReason(outcome) {
+            var dead = job
+            dead.attempt = attempt
+            dead.notBeforeMs = nil
+            records.append(publisher.deadLetterRecord(dead, reason: reason, source: instance))
+        }
+        switch await publisher.send(records) {
         case .sent:
             return .finished
         case .stopped:
@@ -315,6 +353,18 @@ public struct LLMWorkerPool: Service {
         }
     }
 
+    /// Why a failed job also goes to the DLQ, or nil when it does not: a job that could succeed
+    /// later (attempts used up, deadline passed, retry not schedulable) is kept for
+    /// `sluice dlq replay`; one the provider refused for its content would fail again.
+    private static func deadLetterReason(_ outcome: ProviderOutcome) -> String? {
+        switch outcome {
+        case .success: nil
+        case .retriable(let error, _): "attempts used up; last error: \(error.message)"
+        case .permanent(let error) where error.code == "deadline_exceeded" || error.code == "retry_not_scheduled": error.message
+        case .permanent: nil
+        }
+    }
+
     private func finalAudit(_ result: ResultEnvelope, _ job: JobEnvelope, startedAt: Int64) -> KafkaProducerMessage {
         var detail: [String: JSONValue] = [
             "route": .string(result.route ?? "none"),
@@ -331,7 +381,9 @@ public struct LLMWorkerPool: Service {
     /// The audit record of one state change of `job`, keyed by tenant like every audit event.
     /// Its id is derived from job, type and attempt, so a redelivered job repeats it exactly.
     private func audit(_ type: AuditEventType, _ job: JobEnvelope, attempt: Int, detail: [String: JSONValue]) -> KafkaProducerMessage {
-        let event = AuditEvent(type: type, tenant: job.tenant, jobID: job.id, attempt: attempt, atMs: clock.nowMs(), actor: instance, detail: .object(detail))
+        let event = AuditEvent(
+            type: type, tenant: job.tenant, jobID: job.id, attempt: attempt, atMs: clock.nowMs(), actor: instance, detail: .object(detail),
+            replay: job.replay)
         return KafkaProducerMessage(topic: topics.audit, key: job.tenant, schema: AuditEvent.schema, job: job, value: event)
     }
 }

@@ -17,19 +17,31 @@ public struct RetryRelay: Service {
     private let topics: TopicCatalog
     private let clock: WallClock
     private let logger: Logger
+    /// Ends waiting jobs whose cancellation arrived; nil: cancellations are not read.
+    private let canceller: JobCanceller?
 
     /// The longest a relay waits for one job, whatever its not-before says: a record from a
     /// wrong clock must not sit in a slot for years.
     static let maxWaitMs: Int64 = 24 * 3_600_000
 
-    /// - Parameter consumer: subscribed to `topics.allJobRetries` (group `sluice-retry`); the
-    ///   relay runs it.
-    public init(consumer: KafkaConsumer, producer: KafkaProducer, topics: TopicCatalog, clock: WallClock = .system, logger: Logger) {
+    /// - Parameters:
+    ///   - consumer: subscribed to `topics.allJobRetries` (group `sluice-retry`); the relay runs it.
+    ///   - cancellations: filled by a ``ControlListener``: a waiting job cancelled meanwhile
+    ///     ends `cancelled` instead of going back on its jobs topic.
+    ///   - instance: names this process in audit events.
+    public init(
+        consumer: KafkaConsumer, producer: KafkaProducer, topics: TopicCatalog, clock: WallClock = .system, logger: Logger,
+        cancellations: CancelledJobs? = nil, instance: String = "retry-relay"
+    ) {
         self.consumer = consumer
         self.publisher = JobPublisher(producer: producer, topics: topics, logger: logger)
         self.topics = topics
         self.clock = clock
         self.logger = logger
+        let publisher = self.publisher
+        self.canceller = cancellations.map {
+            JobCanceller(cancelled: $0, publisher: publisher, topics: topics, actor: instance, clock: clock, logger: logger)
+        }
     }
 
     /// Relays until graceful shutdown; then every job still waiting is released (read again
@@ -53,6 +65,16 @@ public struct RetryRelay: Service {
         logger.info("retry relay stopped")
     }
 
+    /// Sleeps until the job is due, in slices of at most a second so that a cancellation ends
+    /// the wait early (the job is then ended as cancelled at once, not when it would be due).
+    private func wait(ms waitMs: Int64, for job: JobEnvelope) async throws {
+        let deadline = ContinuousClock.now + .milliseconds(waitMs)
+        while ContinuousClock.now < deadline {
+            if let canceller, canceller.isCancelled(job) { return }
+            try await Task.sleep(for: min(.seconds(1), deadline - .now))
+        }
+    }
+
     private func relay(_ message: KafkaMessage) async {
         var job: JobEnvelope
         do {
@@ -67,10 +89,23 @@ public struct RetryRelay: Service {
         }
         let waitMs = min(max(0, (job.notBeforeMs ?? 0).subtractingReportingOverflow(clock.nowMs()).partialValue), Self.maxWaitMs)
         do {
-            if waitMs > 0 { try await Task.sleep(for: .milliseconds(waitMs)) }
+            try await wait(ms: waitMs, for: job)
         } catch {
             consumer.release(message)
             return
+        }
+        if let canceller {
+            await canceller.waitUntilReady()
+            // The last attempt that started is the one before the attempt this copy would run.
+            switch await canceller.cancelIfRequested(job, attempt: max(1, job.attempt - 1), startedAtMs: clock.nowMs()) {
+            case nil: break
+            case .finished:
+                consumer.markDone(message)
+                return
+            case .abandoned:
+                consumer.release(message)
+                return
+            }
         }
         job.notBeforeMs = nil
         let record = KafkaProducerMessage(topic: topics.jobs(job.priority), key: job.tenant, schema: JobEnvelope.schema, job: job, value: job)

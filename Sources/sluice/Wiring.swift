@@ -41,7 +41,30 @@ struct Wiring {
         return try KafkaConsumer(configuration: c, logger: logger)
     }
 
-    func workerPool(producer: KafkaProducer) throws -> LLMWorkerPool {
+    /// The cancelled jobs one worker process knows, shared by its pool, relay and listener.
+    func cancellations() -> CancelledJobs {
+        CancelledJobs(configuration: configuration.cancellation)
+    }
+
+    /// Reads every cancellation from `sluice.control` (no consumer group: see ``ControlListener``).
+    func controlListener(_ cancellations: CancelledJobs) throws -> ControlListener {
+        var c = KafkaTopicReader.Configuration(bootstrapServers: configuration.kafka.bootstrapServers, topics: [topics.control])
+        c.clientID = "sluice-\(Self.instance)"
+        c.groupID = "\(topics.prefix)-control-reader"
+        c.additionalProperties = configuration.kafka.properties
+        return ControlListener(reader: try KafkaTopicReader(configuration: c, logger: logger), cancelled: cancellations, logger: logger)
+    }
+
+    /// The `sluice dlq` tools' view of the DLQ.
+    func deadLetterQueue() -> DeadLetterQueue {
+        var c = KafkaTopicReader.Configuration(bootstrapServers: configuration.kafka.bootstrapServers, topics: [])
+        c.clientID = "sluice-\(Self.instance)"
+        c.groupID = "\(topics.prefix)-dlq-reader"
+        c.additionalProperties = configuration.kafka.properties
+        return DeadLetterQueue(reader: c, topics: topics, logger: logger)
+    }
+
+    func workerPool(producer: KafkaProducer, cancellations: CancelledJobs? = nil) throws -> LLMWorkerPool {
         let w = configuration.workers
         return LLMWorkerPool(
             configuration: w,
@@ -60,15 +83,25 @@ struct Wiring {
                 pricing: configuration.pricing, currency: configuration.pricingCurrency
             ),
             http: try CurlHTTPClient(configuration: .init(connectTimeoutMs: w.connectTimeoutMs, maxResponseBytes: w.maxResponseBytes)),
-            instance: "worker:\(Self.instance)", logger: logger
+            instance: "worker:\(Self.instance)", logger: logger, cancellations: cancellations
         )
     }
 
     /// Re-queues jobs from the retry topics when they are due.
-    func retryRelay(producer: KafkaProducer) throws -> RetryRelay {
+    func retryRelay(producer: KafkaProducer, cancellations: CancelledJobs? = nil) throws -> RetryRelay {
         RetryRelay(
             consumer: try consumer(group: topics.retryGroup, topics: topics.allJobRetries, maxOutstanding: configuration.workers.retryMaxWaiting),
-            producer: producer, topics: topics, logger: logger)
+            producer: producer, topics: topics, logger: logger, cancellations: cancellations, instance: "relay:\(Self.instance)")
+    }
+
+    /// The worker side of a process, in ServiceGroup order: the control listener stops last of
+    /// them, so that jobs finishing at shutdown still see cancellations.
+    func workerServices(producer: KafkaProducer) throws -> [any Service] {
+        let cancellations = cancellations()
+        return [
+            try controlListener(cancellations), try retryRelay(producer: producer, cancellations: cancellations),
+            try workerPool(producer: producer, cancellations: cancellations),
+        ]
     }
 
     /// The ledger's consumer and writer, in ServiceGroup order: the writer stops first (writing

@@ -10,16 +10,21 @@ struct JobProgress: Equatable {
     var status: JobStatus
     var attempt: Int
     var atMs: Int64
+    /// Which run of the job (``JobEnvelope/replay``): a replay from the DLQ is a new run.
+    var replay: Int = 0
 
     /// Whether `candidate` describes a later point in the job's life than `self`.
     ///
-    /// - A terminal status is final: the first one recorded stays (a late copy, or a racing
+    /// - A later run (a DLQ replay) beats anything of an earlier run, terminal or not; an
+    ///   earlier run's record never moves a later run's job.
+    /// - Within one run, a terminal status is final: the first one recorded stays (a late copy, or a racing
     ///   cancellation, does not rewrite history).
     /// - Any terminal status beats any non-terminal one.
     /// - Otherwise the higher attempt wins; within one attempt running and retrying beat
     ///   queued, and between running and retrying the later event wins (a worker may number
     ///   its retrying event with the failed attempt or with the next one; time orders both).
     func isSuperseded(by candidate: JobProgress) -> Bool {
+        if candidate.replay != replay { return candidate.replay > replay }
         if status.isTerminal { return false }
         if candidate.status.isTerminal { return true }
         if candidate.attempt != attempt { return candidate.attempt > attempt }

@@ -83,7 +83,7 @@ struct LedgerTransaction {
         // travels on the results topic; the job moves when that result is stored, so no reader
         // (job view or status counts) ever sees an outcome without its result.
         if status != .succeeded && status != .failed {
-            Self.advance(&job, to: JobProgress(status: status, attempt: event.attempt, atMs: event.atMs))
+            Self.advance(&job, to: JobProgress(status: status, attempt: event.attempt, atMs: event.atMs, replay: event.replay))
         }
         store(job)
     }
@@ -97,9 +97,15 @@ struct LedgerTransaction {
             error: StoredJSON.text(result.error), promptTokens: result.usage?.promptTokens,
             completionTokens: result.usage?.completionTokens, totalTokens: result.usage?.totalTokens,
             cost: result.cost, currency: result.cost == nil ? nil : result.currency,
-            startedAtMs: result.startedAtMs, finishedAtMs: result.finishedAtMs)
+            startedAtMs: result.startedAtMs, finishedAtMs: result.finishedAtMs, replay: result.replay)
         try row.insert(db, onConflict: .ignore)
-        guard db.changesCount > 0 else { return }
+        if db.changesCount == 0 {
+            // The job has a result already: only a later run's (a DLQ replay) replaces it.
+            guard let stored = try ResultRecord.fetchOne(db.cachedStatement(sql: ResultRecord.selectByJobID), arguments: [result.jobID]),
+                stored.tenant == result.tenant, stored.replay < result.replay
+            else { return }
+            try row.update(db)
+        }
 
         guard
             var job = try job(
@@ -111,7 +117,7 @@ struct LedgerTransaction {
         job.attempts = max(job.attempts, result.attempt)
         job.startedAtMs = min(job.startedAtMs ?? result.startedAtMs, result.startedAtMs)
         Self.advance(
-            &job, to: JobProgress(status: result.status, attempt: result.attempt, atMs: result.finishedAtMs))
+            &job, to: JobProgress(status: result.status, attempt: result.attempt, atMs: result.finishedAtMs, replay: result.replay))
         store(job)
     }
 
@@ -121,12 +127,15 @@ struct LedgerTransaction {
     /// completion time when it becomes terminal.
     private static func advance(_ job: inout JobRecord, to candidate: JobProgress) {
         let current = JobProgress(
-            status: JobStatus(rawValue: job.status) ?? .queued, attempt: job.statusAttempt, atMs: job.statusAtMs)
+            status: JobStatus(rawValue: job.status) ?? .queued, attempt: job.statusAttempt, atMs: job.statusAtMs,
+            replay: job.statusReplay)
         guard current.isSuperseded(by: candidate) else { return }
         job.status = candidate.status.rawValue
         job.statusAttempt = candidate.attempt
         job.statusAtMs = candidate.atMs
-        if candidate.status.isTerminal { job.completedAtMs = candidate.atMs }
+        job.statusReplay = candidate.replay
+        // A replayed run reopens a finished job until it finishes again.
+        job.completedAtMs = candidate.status.isTerminal ? candidate.atMs : nil
     }
 
     /// The job's row from this batch or the database, or a provisional one built from what the
@@ -147,7 +156,7 @@ struct LedgerTransaction {
             return known
         }
         let provisional = JobRecord(
-            id: id, tenant: tenant, status: JobStatus.queued.rawValue, statusAttempt: 0, statusAtMs: firstSeenMs,
+            id: id, tenant: tenant, status: JobStatus.queued.rawValue, statusAttempt: 0, statusAtMs: firstSeenMs, statusReplay: 0,
             model: model, priority: Priority.p1.rawValue, attempts: 0, createdAtMs: firstSeenMs, startedAtMs: nil,
             completedAtMs: nil, batchID: nil, metadata: nil, idempotencyKey: nil, accepted: false)
         jobs[id] = CachedJob(record: provisional, existsInDatabase: false, isDirty: true)

@@ -14,6 +14,8 @@ struct JobRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
     var statusAttempt: Int
     /// When that event happened, to order running and retrying within one attempt.
     var statusAtMs: Int64
+    /// The run (``SluiceCore/JobEnvelope/replay``) of the event or result that set `status`.
+    var statusReplay: Int
     var model: String
     /// A `Priority` raw value.
     var priority: String
@@ -33,6 +35,7 @@ struct JobRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
         case id, tenant, status, model, priority, attempts, metadata, accepted
         case statusAttempt = "status_attempt"
         case statusAtMs = "status_at_ms"
+        case statusReplay = "status_replay"
         case createdAtMs = "created_at_ms"
         case startedAtMs = "started_at_ms"
         case completedAtMs = "completed_at_ms"

@@ -21,6 +21,9 @@ enum LedgerMigrations {
         migrator.registerMigration("v4-usage-cost") { db in
             try createV4(db)
         }
+        migrator.registerMigration("v5-cancel") { db in
+            try createV5(db)
+        }
         return migrator
     }
 
@@ -137,6 +140,21 @@ enum LedgerMigrations {
         try db.alter(table: "results") { t in
             t.add(column: "cost", .double)
             t.add(column: "currency", .text)
+        }
+    }
+
+    // MARK: - v5
+
+    private static func createV5(_ db: Database) throws {
+        // Runs of a job replayed from the DLQ start again at attempt 1 (and cancellation made
+        // `cancelled` a result status): `status_replay` says which run set the job's status and
+        // `replay` which run a result belongs to, so a later run reopens a failed job and its
+        // result replaces the earlier one, while late records of an earlier run change nothing.
+        try db.alter(table: "jobs") { t in
+            t.add(column: "status_replay", .integer).notNull().defaults(to: 0)
+        }
+        try db.alter(table: "results") { t in
+            t.add(column: "replay", .integer).notNull().defaults(to: 0)
         }
     }
 }

@@ -1,6 +1,6 @@
 import GRDB
 
-/// A row of `results`: the first terminal outcome recorded for a job.
+/// A row of `results`: the first terminal outcome recorded for a job's latest run.
 struct ResultRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
     static let databaseTableName = "results"
     /// For `cachedStatement`: read on every poll.
@@ -25,9 +25,11 @@ struct ResultRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
     var currency: String?
     var startedAtMs: Int64
     var finishedAtMs: Int64
+    /// Which run of the job (``SluiceCore/JobEnvelope/replay``) this outcome ended.
+    var replay: Int
 
     enum CodingKeys: String, CodingKey {
-        case tenant, status, attempt, model, route, response, error, cost, currency
+        case tenant, status, attempt, model, route, response, error, cost, currency, replay
         case jobID = "job_id"
         case promptTokens = "prompt_tokens"
         case completionTokens = "completion_tokens"

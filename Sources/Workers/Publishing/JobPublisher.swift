@@ -1,6 +1,7 @@
 import Kafka
 import Logging
 import SluiceCore
+import SluiceKafka
 
 /// Sends the worker's records to Kafka and says what became of them.
 ///
@@ -65,8 +66,8 @@ struct JobPublisher: Sendable {
                 "reason": "\(reason)",
             ])
         var headers = message.headers
-        headers.append(KafkaHeader(key: "sluice-dlq-reason", value: reason))
-        headers.append(KafkaHeader(key: "sluice-dlq-source", value: "\(message.topic)/\(message.partition)/\(message.offset)"))
+        headers.append(KafkaHeader(key: DeadLetterHeader.reason, value: reason))
+        headers.append(KafkaHeader(key: DeadLetterHeader.source, value: "\(message.topic)/\(message.partition)/\(message.offset)"))
         let dead = KafkaProducerMessage(topic: topics.jobsDLQ, key: message.key, value: message.value, headers: headers)
         switch await send([dead]) {
         case .sent:
@@ -83,4 +84,24 @@ struct JobPublisher: Sendable {
             return true
         }
     }
+
+    /// The DLQ record of a job that used up its attempts (or its deadline): the job envelope,
+    /// carrying the error of every failed attempt (``JobEnvelope/failures``), with the reason
+    /// in `sluice-dlq-reason` and where it came from in `sluice-dlq-source`. Sent together with
+    /// the job's failed result, so the ledger shows `failed` and `sluice dlq replay` can put
+    /// it back.
+    func deadLetterRecord(_ job: JobEnvelope, reason: String, source: String) -> KafkaProducerMessage {
+        var record = KafkaProducerMessage(topic: topics.jobsDLQ, key: job.tenant, schema: JobEnvelope.schema, job: job, value: job)
+        record.headers.append(KafkaHeader(key: DeadLetterHeader.reason, value: Truncation.prefix(reason, maxBytes: 2_048)))
+        record.headers.append(KafkaHeader(key: DeadLetterHeader.source, value: source))
+        return record
+    }
+}
+
+/// The headers a DLQ record carries besides the usual ones.
+public enum DeadLetterHeader {
+    /// Why the record is there (the last error, or why it could not be run at all).
+    public static let reason = "sluice-dlq-reason"
+    /// Where it came from: `topic/partition/offset` of the record, or `worker:<instance>`.
+    public static let source = "sluice-dlq-source"
 }

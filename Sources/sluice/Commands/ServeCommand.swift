@@ -18,7 +18,7 @@ struct ServeCommand: AsyncParsableCommand {
             // Graceful shutdown runs in reverse: ingress stops taking jobs, workers finish theirs,
             // the ledger writes what arrived, and the producer flushes last.
             return [producer] + (try wiring.ledger(store: store))
-                + [try wiring.retryRelay(producer: producer), try wiring.workerPool(producer: producer)]
+                + (try wiring.workerServices(producer: producer))
                 + [try wiring.ingress(producer: producer, jobs: store)]
         }
     }
@@ -68,7 +68,7 @@ struct WorkerCommand: AsyncParsableCommand {
     func run() async throws {
         try await options.runServices("sluice.worker") { wiring in
             let producer = try wiring.producer()
-            return [producer, try wiring.retryRelay(producer: producer), try wiring.workerPool(producer: producer)]
+            return [producer] + (try wiring.workerServices(producer: producer))
         }
     }
 }

@@ -1,0 +1,214 @@
+internal import CRdKafka
+import Foundation
+import Logging
+import Synchronization
+
+/// Reads every partition of some topics from the beginning, outside any consumer group, and
+/// knows when it has read everything that was there when it started.
+///
+/// For readers that must see *all* records rather than a share of them, and must not move
+/// anyone's committed offsets: every worker process reading the compacted control topic, and
+/// the `sluice dlq` tools reading the DLQ. It assigns partitions itself (`rd_kafka_assign`),
+/// so it never joins a group, is never rebalanced and commits nothing; librdkafka still wants
+/// a `group.id` for an assignment, which is therefore set but never used on the broker.
+///
+/// Partitions are those the topics have at ``start()``; partitions added later are not read
+/// (the control topic has one partition).
+///
+/// - Important: Not for concurrent use: one task calls ``start()``, ``poll()`` and ``close()``.
+public final class KafkaTopicReader: Sendable {
+    /// Settings of a ``KafkaTopicReader``.
+    public struct Configuration: Sendable {
+        public var bootstrapServers: String
+        public var topics: [String]
+        /// `client.id`. Default: `sluice-reader`.
+        public var clientID: String = "sluice-reader"
+        /// `group.id`, required by librdkafka for an assignment; the reader never joins it and
+        /// never commits to it. Default: `sluice-reader`.
+        public var groupID: String = "sluice-reader"
+        /// Bounds the metadata and watermark requests of ``start()``. Default: 10000.
+        public var timeoutMs: Int = 10_000
+        /// A reader that received nothing for this long counts as caught up even if it has not
+        /// reached the end offsets seen at start (records compacted away at the tail of a
+        /// compacted topic are never delivered). Default: 3000.
+        public var idleCaughtUpMs: Int = 3_000
+        /// Passed to librdkafka as is (security settings and the like).
+        public var additionalProperties: [String: String] = [:]
+
+        public init(bootstrapServers: String, topics: [String]) {
+            self.bootstrapServers = bootstrapServers
+            self.topics = topics
+        }
+    }
+
+    private struct Partition: Hashable {
+        var topic: String
+        var partition: Int32
+    }
+
+    private struct State {
+        /// Next offset to read, per partition.
+        var positions: [Partition: Int64] = [:]
+        /// The high watermark of each partition at start.
+        var ends: [Partition: Int64] = [:]
+        var startedAt: ContinuousClock.Instant?
+        var lastMessageAt: ContinuousClock.Instant?
+        var caughtUp = false
+        var closed = false
+    }
+
+    private let configuration: Configuration
+    private let client: RDKafkaClient
+    private let state = Mutex(State())
+    private let logger: Logger
+
+    /// Creates the librdkafka instance; nothing is fetched until ``start()``.
+    ///
+    /// - Throws: `KafkaError` (`invalidArgument`) for a property librdkafka rejects.
+    public init(configuration: Configuration, logger: Logger) throws {
+        self.configuration = configuration
+        self.logger = logger
+        var properties: [(String, String)] = [
+            ("bootstrap.servers", configuration.bootstrapServers),
+            ("group.id", configuration.groupID),
+            ("client.id", configuration.clientID),
+            ("enable.auto.commit", "false"),
+            ("enable.auto.offset.store", "false"),
+            ("enable.partition.eof", "false"),
+            // A position past the log end (the topic was recreated, as after a restart of the
+            // in-memory dev broker) starts over from the beginning rather than skipping ahead.
+            ("auto.offset.reset", "earliest"),
+        ]
+        properties += configuration.additionalProperties.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        client = try RDKafkaClient.make(kind: .consumer, properties: properties, callbacks: RDKafkaCallbacks(logger: logger))
+        rd_kafka_poll_set_consumer(client.handle.pointer)
+    }
+
+    deinit {
+        let (client, closed) = (client, state.withLock { $0.closed })
+        if !closed { DedicatedThread.start(name: "sluice-reader-destroy") { client.destroy(skipConsumerClose: true) } }
+    }
+
+    /// Finds the topics' partitions and their end offsets and assigns them all from the start.
+    ///
+    /// - Throws: `KafkaError` when a topic does not exist or the broker does not answer in
+    ///   `timeoutMs`.
+    public func start() async throws {
+        let handle = client.handle
+        let topics = configuration.topics
+        let timeout = Int32(clamping: configuration.timeoutMs)
+        let result = await DedicatedThread.run(name: "sluice-reader-start") {
+            Result { () throws(KafkaError) -> [Partition: Int64] in
+                try Self.assignFromStart(handle.pointer, topics: topics, timeoutMs: timeout)
+            }
+        }
+        let ends = try result.get()
+        state.withLock { state in
+            state.ends = ends
+            state.positions = ends.mapValues { _ in 0 }
+            state.startedAt = .now
+        }
+        logger.debug("topic reader assigned", metadata: ["topics": "\(topics)", "partitions": "\(ends.count)"])
+    }
+
+    /// The next fetched record, or nil when none is waiting. Does not block.
+    ///
+    /// - Throws: `KafkaError` (`isFatal`) when the instance hit a fatal error.
+    public func poll() throws(KafkaError) -> KafkaMessage? {
+        guard !state.withLock({ $0.closed }) else { return nil }
+        let rk = client.handle.pointer
+        while let message = rd_kafka_consumer_poll(rk, 0) {
+            defer { rd_kafka_message_destroy(message) }
+            let err = message.pointee.err
+            if err == RD_KAFKA_RESP_ERR_NO_ERROR {
+                let record = RDKafkaRecords.message(from: UnsafePointer(message), generation: 0)
+                state.withLock { state in
+                    let key = Partition(topic: record.topic, partition: record.partition)
+                    state.positions[key] = max(state.positions[key] ?? 0, record.offset + 1)
+                    state.lastMessageAt = .now
+                }
+                return record
+            }
+            if err == RD_KAFKA_RESP_ERR__FATAL {
+                throw KafkaError(code: .fatal, message: "fatal Kafka error in a topic reader", isRetriable: false, isFatal: true)
+            }
+            let error = KafkaError(err, context: "topic reader")
+            logger.log(level: error.isRetriable ? .debug : .warning, "Kafka topic reader error event", metadata: ["error": "\(error)"])
+        }
+        return nil
+    }
+
+    /// Whether everything that was in the topics at ``start()`` has been read: each partition's
+    /// position reached its end offset, or nothing arrived for `idleCaughtUpMs`. Once true it
+    /// stays true.
+    public var isCaughtUp: Bool {
+        let idle = Duration.milliseconds(configuration.idleCaughtUpMs)
+        return state.withLock { state in
+            if state.caughtUp { return true }
+            guard let startedAt = state.startedAt else { return false }
+            let reachedEnds = state.ends.allSatisfy { key, end in (state.positions[key] ?? 0) >= end }
+            let quietSince = state.lastMessageAt ?? startedAt
+            if reachedEnds || ContinuousClock.now - quietSince >= idle { state.caughtUp = true }
+            return state.caughtUp
+        }
+    }
+
+    /// Destroys the instance (on a dedicated thread). Nothing is committed: there is nothing to.
+    public func close() async {
+        let first = state.withLock { state in
+            defer { state.closed = true }
+            return !state.closed
+        }
+        guard first else { return }
+        let client = client
+        await DedicatedThread.run(name: "sluice-reader-destroy") {
+            _ = rd_kafka_assign(client.handle.pointer, nil)
+            client.destroy(skipConsumerClose: true)
+        }
+    }
+
+    // MARK: - Blocking
+
+    private static func assignFromStart(_ rk: OpaquePointer, topics: [String], timeoutMs: Int32) throws(KafkaError) -> [Partition: Int64] {
+        var ends: [Partition: Int64] = [:]
+        for topic in topics {
+            let count = try partitionCount(rk, topic: topic, timeoutMs: timeoutMs)
+            for partition in 0..<count {
+                var low: Int64 = 0
+                var high: Int64 = 0
+                let err = rd_kafka_query_watermark_offsets(rk, topic, partition, &low, &high, Int32(timeoutMs))
+                guard err == RD_KAFKA_RESP_ERR_NO_ERROR else {
+                    throw KafkaError(err, context: "watermarks of \(topic)/\(partition)")
+                }
+                ends[Partition(topic: topic, partition: partition)] = high
+            }
+        }
+        guard let list = rd_kafka_topic_partition_list_new(Int32(clamping: max(1, ends.count))) else {
+            throw KafkaError(code: .invalidArgument, message: "rd_kafka_topic_partition_list_new failed", isRetriable: false)
+        }
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        for key in ends.keys {
+            rd_kafka_topic_partition_list_add(list, key.topic, key.partition).pointee.offset = sluice_offset_beginning()
+        }
+        let err = rd_kafka_assign(rk, list)
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(err, context: "assigning \(topics)") }
+        return ends
+    }
+
+    private static func partitionCount(_ rk: OpaquePointer, topic: String, timeoutMs: Int32) throws(KafkaError) -> Int32 {
+        guard let rkt = rd_kafka_topic_new(rk, topic, nil) else {
+            throw KafkaError(code: .invalidArgument, message: "rd_kafka_topic_new(\(topic)) failed", isRetriable: false)
+        }
+        defer { rd_kafka_topic_destroy(rkt) }
+        var metadata: UnsafePointer<rd_kafka_metadata>?
+        let err = rd_kafka_metadata(rk, 0, rkt, &metadata, timeoutMs)
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR, let metadata else { throw KafkaError(err, context: "metadata of \(topic)") }
+        defer { rd_kafka_metadata_destroy(metadata) }
+        guard metadata.pointee.topic_cnt > 0, let described = metadata.pointee.topics else {
+            throw KafkaError(code: .unknownTopic, message: "topic \(topic) not found", isRetriable: true)
+        }
+        let topicErr = described.pointee.err
+        guard topicErr == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(topicErr, context: "topic \(topic)") }
+        return described.pointee.partition_cnt
+    }
+}
