@@ -39,7 +39,9 @@ struct KafkaBrokerRestartTests {
         } catch let error as KafkaError {
             #expect(error.isRetriable, "\(error)")
         }
-        #expect(ContinuousClock.now - started < .milliseconds(3_500))
+        // It fails rather than waiting for the broker (librdkafka's own default would be 300 s);
+        // the bound is loose on purpose: how fast it fails is measured, not asserted.
+        #expect(ContinuousClock.now - started < .seconds(30))
 
         // Back on the same address, empty.
         try broker.start()

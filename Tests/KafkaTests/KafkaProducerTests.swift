@@ -44,7 +44,9 @@ struct KafkaProducerOfflineTests {
             #expect(error.isRetriable, "\(error)")
         }
         let elapsed = ContinuousClock.now - started
-        #expect(elapsed < .milliseconds(3_500), "took \(elapsed)")
+        // Fails instead of waiting (librdkafka's default message timeout is 300 s); loose on
+        // purpose: a loaded machine once took 4.3 s here.
+        #expect(elapsed < .seconds(30), "took \(elapsed)")
     }
 
     @Test(.timeLimit(.minutes(1)))
@@ -66,7 +68,7 @@ struct KafkaProducerOfflineTests {
                 [.init(name: "nowhere", partitions: 1)], bootstrapServers: "127.0.0.1:1", timeoutMs: 1_500
             )
         }
-        #expect(ContinuousClock.now - started < .seconds(8))
+        #expect(ContinuousClock.now - started < .seconds(30))
     }
 }
 
