@@ -10,6 +10,7 @@ import SluiceCore
 /// may then fail with a 500).
 struct StubResponder: Sendable {
     let state: StubState
+    let limits: StubRateLimits
 
     /// The header naming the job a call is for (Sluice's workers send it).
     static let jobIDHeader = HTTPField.Name("X-Sluice-Job-Id")!
@@ -26,6 +27,9 @@ struct StubResponder: Sendable {
                 .tooManyRequests, dialect.errorBody(.rateLimited(retryAfterSeconds: seconds)),
                 extra: [.retryAfter: "\(seconds)"])
         }
+        if let rejection = limits.admitRequest(faults, dialect: dialect, nowMs: WallClock.system.nowMs()) {
+            return Self.json(.tooManyRequests, dialect.errorBody(.rateLimited(retryAfterSeconds: (rejection.retryAfterMs + 999) / 1_000)), extra: rejection.headers)
+        }
         let buffer = try await request.body.collect(upTo: Self.maxBodyBytes)
         let chat: StubChatRequest
         do throws(StubRequestError) {
@@ -41,7 +45,12 @@ struct StubResponder: Sendable {
         if Self.roll(faults.errorRate) {
             return Self.json(.init(code: faults.errorStatus), dialect.errorBody(.serverError))
         }
-        return Self.json(.ok, try dialect.answer(chat, completion: chat.complete()))
+        let completion = chat.complete()
+        if let rejection = limits.admitTokens(completion.totalTokens, faults, dialect: dialect, nowMs: WallClock.system.nowMs()) {
+            return Self.json(.tooManyRequests, dialect.errorBody(.rateLimited(retryAfterSeconds: (rejection.retryAfterMs + 999) / 1_000)), extra: rejection.headers)
+        }
+        let headers = limits.successHeaders(faults, dialect: dialect, nowMs: WallClock.system.nowMs())
+        return Self.json(.ok, try dialect.answer(chat, completion: completion), extra: headers)
     }
 
     // MARK: - Steps

@@ -47,8 +47,48 @@ struct OpenAIChatAdapter: ProviderAdapter {
         }
     }
 
-    /// Not read yet (see `RateLimitSnapshot`).
-    func rateLimits(in response: HTTPClientResponse) -> RateLimitSnapshot? { nil }
+    /// OpenAI's `x-ratelimit-{limit,remaining,reset}-{requests,tokens}`: counts clamped to
+    /// `0...Int32.max`, resets (`1s`, `6m0s`, `20ms`) to `0...RetryAfter.ceilingMs`; anything
+    /// unreadable is left out.
+    func rateLimits(in response: HTTPClientResponse) -> RateLimitSnapshot? {
+        func count(_ name: String) -> Int? {
+            guard let text = response.header(name), let value = Int64(text.filter { $0 != " " && $0 != "\t" }), value >= 0 else { return nil }
+            return Int(min(value, Int64(Int32.max)))
+        }
+        func duration(_ name: String) -> Int? {
+            response.header(name).flatMap(Self.durationMs)
+        }
+        let snapshot = RateLimitSnapshot(
+            requestLimit: count("x-ratelimit-limit-requests"), requestsRemaining: count("x-ratelimit-remaining-requests"),
+            requestsResetMs: duration("x-ratelimit-reset-requests"),
+            tokenLimit: count("x-ratelimit-limit-tokens"), tokensRemaining: count("x-ratelimit-remaining-tokens"),
+            tokensResetMs: duration("x-ratelimit-reset-tokens"))
+        return snapshot.isEmpty ? nil : snapshot
+    }
+
+    /// A Go-style duration as OpenAI sends it (`1s`, `6m0s`, `1h2m3.5s`, `20ms`), in whole
+    /// milliseconds rounded up, at most ``RetryAfter/ceilingMs``; nil for anything else.
+    static func durationMs(_ text: String) -> Int? {
+        var rest = Substring(text.filter { $0 != " " && $0 != "\t" })
+        guard !rest.isEmpty else { return nil }
+        var totalMs = 0.0
+        while !rest.isEmpty {
+            let number = rest.prefix { $0.isASCII && ($0.isNumber || $0 == ".") }
+            guard !number.isEmpty, let value = Double(number), value.isFinite else { return nil }
+            rest = rest.dropFirst(number.count)
+            let unit = rest.prefix { $0.isASCII && $0.isLetter }
+            rest = rest.dropFirst(unit.count)
+            switch unit {
+            case "h": totalMs += value * 3_600_000
+            case "m": totalMs += value * 60_000
+            case "s": totalMs += value * 1_000
+            case "ms": totalMs += value
+            default: return nil
+            }
+            guard totalMs < Double(RetryAfter.ceilingMs) else { return RetryAfter.ceilingMs }
+        }
+        return Int(totalMs.rounded(.up))
+    }
 
     func interpret(_ error: any Error) -> ProviderOutcome {
         if let curl = error as? CurlError {

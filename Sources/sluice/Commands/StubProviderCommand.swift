@@ -40,7 +40,18 @@ struct StubProviderCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Answer the first N calls of each job id (X-Sluice-Job-Id) with 429.")
     var failFirstCalls: Int = 0
 
+    @Option(name: .long, help: "Enforced requests per minute, answered 429 with the dialect's rate-limit headers beyond it (0: none).")
+    var rpm: Int = 0
+
+    @Option(name: .long, help: "Enforced tokens per minute (prompt + completion; 0: none).")
+    var tpm: Int = 0
+
+    @Option(name: .long, help: "Send the dialect's rate-limit headers (x-ratelimit-*, anthropic-ratelimit-*): true or false.")
+    var rateLimitHeaders: Bool = true
+
     func validate() throws {
+        guard (0...100_000_000).contains(rpm) else { throw ValidationError("--rpm must be between 0 and 100000000") }
+        guard (0...100_000_000_000).contains(tpm) else { throw ValidationError("--tpm must be between 0 and 100000000000") }
         guard (0...1).contains(errorRate), (0...1).contains(rateLimitRate), (0...1).contains(hangRate) else {
             throw ValidationError("--error-rate, --rate-limit-rate and --hang-rate are fractions between 0 and 1")
         }
@@ -56,7 +67,8 @@ struct StubProviderCommand: AsyncParsableCommand {
             host: host, port: port,
             faults: StubFaults(
                 latencyMs: latencyMs, latencyJitterMs: latencyJitterMs, errorRate: errorRate, errorStatus: errorStatus,
-                rateLimitRate: rateLimitRate, retryAfterSeconds: retryAfter, hangRate: hangRate, failFirstCalls: failFirstCalls)
+                rateLimitRate: rateLimitRate, retryAfterSeconds: retryAfter, hangRate: hangRate, failFirstCalls: failFirstCalls,
+                rpm: rpm, tpm: tpm, rateLimitHeaders: rateLimitHeaders)
         )
         try await runServiceGroup([StubProviderService(configuration: configuration, logger: logger)], logger: logger)
     }
