@@ -49,7 +49,9 @@ struct ProviderLimitTests {
 
     @Test("two workers sharing one deployment's limit stay under it together", .timeLimit(.minutes(6)))
     func fleetShare() async throws {
-        let d = try Deployment(name: "fleet", workerConcurrency: 32)
+        // Jobs are keyed by tenant: several tenants spread them over both workers' partitions.
+        let tenants = (0..<12).map { "t\($0)" }
+        let d = try Deployment(name: "fleet", tenants: tenants, workerConcurrency: 32)
         try await d.applyTopics()
         try await d.startStub(latencyMs: 20, arguments: ["--rpm", "600"])
         try await d.startSplitRoles(workers: ["worker-a", "worker-b"])
@@ -61,7 +63,9 @@ struct ProviderLimitTests {
             }
         }
         try await Task.sleep(for: .seconds(3))
-        let accepted = try await d.submitAll(prompts(300))
+        let accepted = try await d.submitAll((0..<400).map { i in
+            (tenant: tenants[i % tenants.count], text: EndToEndTests.prompt(i, tenant: tenants[i % tenants.count]))
+        })
         let jobs = try await d.awaitTerminal(accepted, timeout: .seconds(240))
         #expect(jobs.values.allSatisfy { $0["status"]?.stringValue == "succeeded" })
         let (limitedRatio, achieved, total) = rates(try await d.stubStats())
@@ -142,8 +146,9 @@ struct ProviderLimitTests {
         let primaryServed = Int(try await d.stubStats()["succeeded"]?.intValue ?? 0)
         let backupAfter = Int(try await d.stubStats(port: d.stub2Port)["succeeded"]?.intValue ?? 0)
         print("after recovery: primary served \(primaryServed), backup \(backupAfter - backupDuring)")
-        #expect(primaryServed >= 95, "traffic returned to the primary")
-        #expect(backupAfter - backupDuring <= 5)
+        // Only the calls that start while the first probe is out go to the fallback.
+        #expect(primaryServed >= 85, "traffic returned to the primary")
+        #expect(backupAfter - backupDuring <= 15)
     }
 
     @Test("tenant A queues 5,000 bulk jobs, then tenant B 20: B's finish before half of A's", .timeLimit(.minutes(8)))
