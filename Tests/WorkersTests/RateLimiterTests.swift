@@ -58,6 +58,7 @@ struct RateLimiterTests {
         #expect(limiter.pausedUntilMs == 101, "60 s until full, but one request frees in 100 ms")
         limiter.complete(.rateLimited(retryAfterMs: 5_000), estimatedTokens: 0, snapshot: nil, nowMs: 0)
         #expect(limiter.pausedUntilMs == 5_000)
+        #expect(limiter.aimdRPM == nil, "a 429 with Retry-After pauses; it does not cut the rate")
         limiter.complete(.rateLimited(retryAfterMs: Int.max), estimatedTokens: 0, snapshot: nil, nowMs: 2_000)
         #expect(limiter.pausedUntilMs == 2_000 + Int64(RateLimiter.maxPauseMs), "absurd waits are capped")
         guard case .deferred = limiter.reserve(tokens: 0, nowMs: 3_000, maxWaitMs: 1_000) else {
@@ -81,7 +82,8 @@ struct RateLimiterTests {
             pending.sort { $0.dueMs < $1.dueMs }
             while let first = pending.first, first.dueMs <= now {
                 pending.removeFirst()
-                let completion: RateLimiter.Completion = first.ok ? .success(tokens: nil) : .rateLimited(retryAfterMs: first.retryAfterMs)
+                // Bare 429s: no Retry-After, no headers; AIMD alone.
+                let completion: RateLimiter.Completion = first.ok ? .success(tokens: nil) : .rateLimited(retryAfterMs: nil)
                 limiter.complete(completion, estimatedTokens: 0, snapshot: nil, nowMs: now)
             }
             // Calls whose slot is now.
@@ -95,7 +97,7 @@ struct RateLimiterTests {
                     if now >= endMs / 2 { acceptedLastHalf += 1 }
                 } else {
                     limited += 1
-                    pending.append((now + 5, false, Int((1 - level) * 60_000 / Double(limitRPM)) + 1))
+                    pending.append((now + 5, false, 0))
                 }
             }
             now += 1

@@ -13,11 +13,12 @@ import SluiceCore
 /// The effective request rate is the lowest of
 /// - the configured `rpm` times this worker's fleet ``share``,
 /// - the provider's `x-ratelimit-limit-requests` (or Anthropic's equivalent) times the share,
-/// - the AIMD rate: unset until the first 429; then the rate the provider actually accepted
-///   just before it, times ``decrease``; after that every success adds ``increasePerSuccess``
-///   and every further 429 (at most one per ``cutSpacingMs``) multiplies by ``decrease``. So
-///   throughput converges just under the provider's real limit even when none is configured or
-///   the configured one is wrong.
+/// - the AIMD rate: unset until the first bare 429 (one without `Retry-After`, which instead
+///   pauses the deployment for that long); then the rate the provider actually accepted just
+///   before it, times ``decrease``; after that every success adds ``increasePerSuccess`` and
+///   every further bare 429 (at most one per ``cutSpacingMs``) multiplies by ``decrease``. So
+///   throughput converges just under the provider's real limit even when none is configured,
+///   the configured one is wrong, and the provider sends no rate-limit headers.
 ///
 /// Every number from a provider arrives already clamped (``RateLimitSnapshot``, ``RetryAfter``)
 /// and is clamped again here before it becomes an interval.
@@ -157,8 +158,13 @@ struct RateLimiter: Sendable {
                 aimdRPM = min(rpm + Self.increasePerSuccess, ceiling ?? .greatestFiniteMagnitude)
             }
         case .rateLimited(let retryAfterMs):
-            if let retryAfterMs { pause(forMs: retryAfterMs, nowMs: nowMs) }
-            cut(nowMs: nowMs)
+            // A provider that says how long to wait is obeyed for the whole deployment; its
+            // limit comes from its headers. A bare 429 is all AIMD has to go on.
+            if let retryAfterMs {
+                pause(forMs: retryAfterMs, nowMs: nowMs)
+            } else {
+                cut(nowMs: nowMs)
+            }
         case .other:
             break
         }
@@ -194,8 +200,13 @@ struct RateLimiter: Sendable {
             base = rpm
         } else if let goodput = goodputRPM(nowMs: nowMs) {
             base = [goodput, effectiveRPM].compactMap { $0 }.min() ?? goodput
+        } else if let rpm = effectiveRPM {
+            base = rpm
         } else {
-            base = effectiveRPM ?? 60
+            // Nothing accepted yet and no pace known: halve the calls at once instead of
+            // inventing a rate.
+            slowStartWindow = max(1, slowStartWindow / 2)
+            return
         }
         aimdRPM = max(Self.minimumRPM, base * Self.decrease)
     }
