@@ -288,7 +288,20 @@ public struct LLMWorkerPool: Service {
         var reason = "every deployment is down"
         for route in chain {
             var anyUp = false
-            for deployment in ordered(route) {
+            let deployments = ordered(route)
+            // A deployment that can take the call now wins over a preferred one that is at its
+            // limit, so that every deployment of a route runs at its own pace.
+            if deployments.count > 1 {
+                for deployment in deployments {
+                    guard let limiter = limiters[deployment.label] else { continue }
+                    limiter.setShare(share)
+                    if case .granted(let ticket, let waitMs) = limiter.admit(tokens: tokens, nowMs: now, maxWaitMs: 0, spreading: false) {
+                        let grant = Grant(limiter: limiter, ticket: ticket, route: route.name)
+                        return waitMs == 0 ? .call(grant) : .wait(ms: waitMs, grant: grant)
+                    }
+                }
+            }
+            for deployment in deployments {
                 guard let limiter = limiters[deployment.label] else { continue }
                 limiter.setShare(share)
                 switch limiter.admit(tokens: tokens, nowMs: now, maxWaitMs: budget) {

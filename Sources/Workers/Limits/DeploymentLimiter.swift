@@ -50,12 +50,12 @@ final class DeploymentLimiter: Sendable {
     }
 
     /// Asks the breaker, then the limiter. A probe that finds no rate capacity is given back.
-    func admit(tokens: Int, nowMs: Int64, maxWaitMs: Int) -> Admission {
+    func admit(tokens: Int, nowMs: Int64, maxWaitMs: Int, spreading: Bool = true) -> Admission {
         state.withLock { s in
             guard let permit = s.breaker.permit(nowMs: nowMs) else {
                 return .down(untilMs: s.breaker.reopensAtMs(nowMs: nowMs) ?? nowMs + 500)
             }
-            switch s.limiter.reserve(tokens: tokens, nowMs: nowMs, maxWaitMs: maxWaitMs) {
+            switch s.limiter.reserve(tokens: tokens, nowMs: nowMs, maxWaitMs: maxWaitMs, spreading: spreading) {
             case .granted(let waitMs):
                 return .granted(Ticket(permit: permit, estimatedTokens: tokens), waitMs: waitMs)
             case .deferred(let until):

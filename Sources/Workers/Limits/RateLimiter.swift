@@ -100,7 +100,10 @@ struct RateLimiter: Sendable {
     // MARK: - Reserving
 
     /// Takes the next slot for a call of about `tokens` tokens if it comes within `maxWaitMs`.
-    mutating func reserve(tokens: Int, nowMs: Int64, maxWaitMs: Int) -> Reservation {
+    ///
+    /// - Parameter spreading: a deferral also books a place in the line of deferred jobs (off
+    ///   when the caller is only looking for a deployment that can take the call at once).
+    mutating func reserve(tokens: Int, nowMs: Int64, maxWaitMs: Int, spreading: Bool = true) -> Reservation {
         if let max = configured.maxConcurrency, inFlight >= max { return .busy }
         if effectiveRPM == nil, inFlight >= slowStartWindow { return .busy }
         let now = Double(nowMs)
@@ -115,6 +118,7 @@ struct RateLimiter: Sendable {
         let tokenStart = tokenInterval > 0 ? tokenTAT - tokenTolerance : now
         let slot = max(now, requestStart, tokenStart, Double(pausedUntilMs))
         if slot - now > Double(maxWaitMs) {
+            guard spreading else { return .deferred(untilMs: Int64(min(slot, now + Double(Self.maxPauseMs)))) }
             // Spread the deferred ones over the slots after this, so that they come back one
             // interval apart, a little before their turn, rather than all at once.
             deferTAT = max(deferTAT, slot) + max(requestInterval, tokenCost)
