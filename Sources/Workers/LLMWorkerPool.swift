@@ -301,10 +301,12 @@ public struct LLMWorkerPool: Service {
                     }
                 }
             }
+            // The deployment that frees up first, if every one is at its limit.
+            var soonest: (limiter: DeploymentLimiter, untilMs: Int64)?
             for deployment in deployments {
                 guard let limiter = limiters[deployment.label] else { continue }
                 limiter.setShare(share)
-                switch limiter.admit(tokens: tokens, nowMs: now, maxWaitMs: budget) {
+                switch limiter.admit(tokens: tokens, nowMs: now, maxWaitMs: budget, spreading: false) {
                 case .granted(let ticket, let waitMs):
                     let grant = Grant(limiter: limiter, ticket: ticket, route: route.name)
                     return waitMs == 0 ? .call(grant) : .wait(ms: waitMs, grant: grant)
@@ -312,10 +314,23 @@ public struct LLMWorkerPool: Service {
                     earliest = min(earliest ?? until, until)
                 case .deferred(let until):
                     anyUp = true
-                    reason = "no capacity on \(deployment.label) within \(budget) ms"
-                    earliest = min(earliest ?? until, until)
+                    if until < soonest?.untilMs ?? .max { soonest = (limiter, until) }
                 case .busy:
                     anyUp = true
+                    busy = true
+                }
+            }
+            // Only the soonest deployment books the job a place in its line of deferred jobs,
+            // so that deferred jobs come back at the pace of all deployments together.
+            if let soonest {
+                reason = "no capacity on \(soonest.limiter.deployment.label) within \(budget) ms"
+                switch soonest.limiter.admit(tokens: tokens, nowMs: now, maxWaitMs: budget, spreading: true) {
+                case .granted(let ticket, let waitMs):
+                    let grant = Grant(limiter: soonest.limiter, ticket: ticket, route: route.name)
+                    return waitMs == 0 ? .call(grant) : .wait(ms: waitMs, grant: grant)
+                case .deferred(let until), .down(let until):
+                    earliest = min(earliest ?? until, until)
+                case .busy:
                     busy = true
                 }
             }
