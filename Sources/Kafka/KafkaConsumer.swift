@@ -61,6 +61,12 @@ public final class KafkaConsumer: Service, Sendable {
         core.isCurrent(message)
     }
 
+    /// Partitions assigned to this member now. A worker's share of a fleet-wide limit is this
+    /// over the topics' partition count.
+    public var assignedPartitionCount: Int {
+        core.snapshot.assigned
+    }
+
     // MARK: - Service
 
     /// Polls on a dedicated thread until graceful shutdown; then stops handing out messages,
