@@ -12,7 +12,7 @@ import SluiceCore
 /// - Important: Open one store per file per process. A second process may read the same file
 ///   through ``init(readOnlyPath:)``.
 public final class LedgerStore: JobLookup, Sendable {
-    private let pool: DatabasePool
+    let pool: DatabasePool
     /// Key bindings expire, and rejects are stamped, by this clock.
     let clock: WallClock
 
@@ -32,6 +32,7 @@ public final class LedgerStore: JobLookup, Sendable {
             let pool = try DatabasePool(
                 path: path, configuration: Self.configuration(readOnly: false, synchronous: synchronous))
             try LedgerMigrations.migrator.migrate(pool)
+            try pool.write { db in try AuditChainBackfill.run(in: db) }
             return pool
         }
     }
@@ -154,7 +155,7 @@ public final class LedgerStore: JobLookup, Sendable {
         var rejected: [LedgerReject] = []
         do {
             try db.inSavepoint {
-                try LedgerTransaction.apply(entries.map(\.record), in: db)
+                try LedgerTransaction.apply(entries, in: db)
                 return .commit
             }
         } catch {
@@ -163,7 +164,7 @@ public final class LedgerStore: JobLookup, Sendable {
             for entry in entries {
                 do {
                     try db.inSavepoint {
-                        try LedgerTransaction.apply([entry.record], in: db)
+                        try LedgerTransaction.apply([entry], in: db)
                         return .commit
                     }
                 } catch {

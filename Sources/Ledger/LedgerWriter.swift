@@ -26,6 +26,8 @@ public final class LedgerWriter: Service, Sendable {
     private let consumer: KafkaConsumer
     private let topics: TopicCatalog
     private let batchSize: Int
+    private let signer: AuditSigner?
+    private let checkpointPolicy: LedgerStore.CheckpointPolicy
     private let logger: Logger
     private let malformed = Atomic<Int>(0)
     private let rejected = Atomic<Int>(0)
@@ -40,18 +42,27 @@ public final class LedgerWriter: Service, Sendable {
     ///   - consumer: A consumer of `topics.audit` and `topics.results` in group `sluice-ledger`,
     ///     run by the caller's `ServiceGroup`.
     ///   - topics: Tells the audit topic from the results topic.
-    ///   - configuration: `batchSize` bounds the records of one transaction.
+    ///   - configuration: `batchSize` bounds the records of one transaction; the checkpoint
+    ///     settings say when to sign one.
+    ///   - signer: Signs audit checkpoints; nil writes none (the chain is kept either way).
     ///   - logger: Malformed records and failing writes are reported here.
     public init(
         store: LedgerStore, consumer: KafkaConsumer, topics: TopicCatalog, configuration: LedgerConfiguration,
-        logger: Logger
+        signer: AuditSigner? = nil, logger: Logger
     ) {
         self.store = store
         self.consumer = consumer
         self.topics = topics
         self.batchSize = max(1, configuration.batchSize)
+        self.signer = signer
+        self.checkpointPolicy = LedgerStore.CheckpointPolicy(
+            intervalMs: Int64(clamping: configuration.checkpointIntervalSeconds).multipliedReportingOverflow(by: 1_000).partialValue,
+            everyEvents: Int64(clamping: max(1, configuration.checkpointEveryEvents)))
         self.logger = logger
     }
+
+    /// How often the writer looks whether a checkpoint is due.
+    static let checkpointTick: Duration = .seconds(1)
 
     /// Records that could not be decoded (or came from a topic this writer does not read) and
     /// were set aside in `ledger_rejects`. Each is logged with its topic, partition and offset.
@@ -88,13 +99,45 @@ public final class LedgerWriter: Service, Sendable {
                 }
                 try Task.checkCancellation()
             }
+            if let signer {
+                group.addTask {
+                    await cancelWhenGracefulShutdown {
+                        while !Task.isCancelled {
+                            do {
+                                try await Task.sleep(for: Self.checkpointTick)
+                            } catch {
+                                return
+                            }
+                            await self.checkpoint(signer: signer, policy: self.checkpointPolicy)
+                        }
+                    }
+                }
+            }
             // The pump ends first at graceful shutdown and the taker then drains, so wait for both;
             // an error of either leaves the body, which cancels the other.
             for try await _ in group {}
         }
+        // Everything handed over is written: sign it, so a restart does not leave it unsigned.
+        if let signer { await checkpoint(signer: signer, policy: .always) }
         logger.info(
             "ledger writer stopped",
             metadata: ["malformed_records": "\(malformedRecords)", "rejected_records": "\(rejectedRecords)"])
+    }
+
+    // MARK: - Checkpoints
+
+    /// Writes a checkpoint when one is due. A failure is logged, not thrown: the events stay
+    /// chained and the next tick tries again.
+    private func checkpoint(signer: AuditSigner, policy: LedgerStore.CheckpointPolicy) async {
+        do {
+            if let checkpoint = try await store.checkpointIfDue(signer: signer, policy: policy) {
+                logger.debug(
+                    "audit checkpoint signed",
+                    metadata: ["seq": "\(checkpoint.seq)", "events": "\(checkpoint.eventCount)", "key_id": "\(checkpoint.keyID)"])
+            }
+        } catch {
+            logger.warning("audit checkpoint failed; trying again later", metadata: ["error": "\(error)"])
+        }
     }
 
     // MARK: - Batches

@@ -129,6 +129,8 @@ public struct SluiceConfiguration: Sendable, Decodable {
         check("workers.shutdown_grace_ms", workers.shutdownGraceMs, 0...600_000)
         check("workers.max_response_bytes", workers.maxResponseBytes, 1_024...(1 << 30))
         check("ledger.batch_size", ledger.batchSize, 1...100_000)
+        check("ledger.checkpoint_interval_seconds", ledger.checkpointIntervalSeconds, 1...86_400)
+        check("ledger.checkpoint_every_events", ledger.checkpointEveryEvents, 1...10_000_000)
         for provider in providers {
             check("providers[\(provider.name)].default_max_tokens", provider.defaultMaxTokens, 1...100_000_000)
         }
@@ -366,19 +368,46 @@ public struct LedgerConfiguration: Sendable, Decodable {
     public var path: String
     /// Most records written in one transaction. Default: 1000.
     public var batchSize: Int
+    /// A signed audit checkpoint is written at least this often while events arrive. Default: 60.
+    public var checkpointIntervalSeconds: Int
+    /// ... and as soon as this many events arrived since the last one. Default: 100000.
+    public var checkpointEveryEvents: Int
+    /// The Ed25519 key that signs checkpoints (64 hex digits, the private key's seed). Created
+    /// with mode 0600 on first start when absent. Default: `audit-signing.key` beside the
+    /// database file.
+    public var signingKeyFile: String?
 
-    public init(path: String = "sluice.db", batchSize: Int = 1_000) {
+    public init(
+        path: String = "sluice.db", batchSize: Int = 1_000, checkpointIntervalSeconds: Int = 60,
+        checkpointEveryEvents: Int = 100_000, signingKeyFile: String? = nil
+    ) {
         self.path = path
         self.batchSize = batchSize
+        self.checkpointIntervalSeconds = checkpointIntervalSeconds
+        self.checkpointEveryEvents = checkpointEveryEvents
+        self.signingKeyFile = signingKeyFile
     }
 
-    enum CodingKeys: String, CodingKey { case path, batchSize = "batch_size" }
+    /// `signing_key_file`, or its default beside the database.
+    public var resolvedSigningKeyFile: String {
+        if let signingKeyFile, !signingKeyFile.isEmpty { return signingKeyFile }
+        guard let slash = path.lastIndex(of: "/") else { return "audit-signing.key" }
+        return String(path[...slash]) + "audit-signing.key"
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case path, batchSize = "batch_size", checkpointIntervalSeconds = "checkpoint_interval_seconds"
+        case checkpointEveryEvents = "checkpoint_every_events", signingKeyFile = "signing_key_file"
+    }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         let d = LedgerConfiguration()
         path = try c.decodeIfPresent(String.self, forKey: .path) ?? d.path
         batchSize = try c.decodeIfPresent(Int.self, forKey: .batchSize) ?? d.batchSize
+        checkpointIntervalSeconds = try c.decodeIfPresent(Int.self, forKey: .checkpointIntervalSeconds) ?? d.checkpointIntervalSeconds
+        checkpointEveryEvents = try c.decodeIfPresent(Int.self, forKey: .checkpointEveryEvents) ?? d.checkpointEveryEvents
+        signingKeyFile = try c.decodeIfPresent(String.self, forKey: .signingKeyFile)
     }
 }
 

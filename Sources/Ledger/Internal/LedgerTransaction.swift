@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 import SluiceCore
 
@@ -20,32 +21,58 @@ struct LedgerTransaction {
 
     private let db: Database
     private var jobs: [String: CachedJob] = [:]
+    private var chain: AuditChainHeads
 
     private init(db: Database) {
         self.db = db
+        self.chain = AuditChainHeads(db: db)
     }
 
     /// Applies `records` in order; the caller owns the transaction.
     static func apply(_ records: [LedgerRecord], in db: Database) throws {
+        try apply(records.lazy.map { ($0, nil) }, in: db)
+    }
+
+    /// Applies entries in order, keeping each audit event's Kafka position; the caller owns
+    /// the transaction.
+    static func apply(_ entries: [LedgerEntry], in db: Database) throws {
+        try apply(entries.lazy.map { ($0.record, KafkaPosition(partition: $0.partition, offset: $0.offset)) }, in: db)
+    }
+
+    private static func apply(_ records: some Sequence<(LedgerRecord, KafkaPosition?)>, in db: Database) throws {
         var transaction = LedgerTransaction(db: db)
-        for record in records {
+        for (record, position) in records {
             switch record {
-            case .audit(let event): try transaction.apply(event)
+            case .audit(let event): try transaction.apply(event, position: position)
             case .result(let result): try transaction.apply(result)
             }
         }
         try transaction.flush()
     }
 
+    /// Where an audit event was read from.
+    struct KafkaPosition {
+        var partition: Int32
+        var offset: Int64
+    }
+
     // MARK: - Audit events
 
-    private mutating func apply(_ event: AuditEvent) throws {
-        let row = AuditEventRecord(
-            seq: nil, id: event.id, tenant: event.tenant, jobID: event.jobID, type: event.type.rawValue,
-            attempt: event.attempt, atMs: event.atMs, actor: event.actor, detail: StoredJSON.text(event.detail),
-            prevHash: nil, hash: nil)
-        try row.insert(db, onConflict: .ignore)
-        guard db.changesCount > 0, let status = event.type.jobStatus else { return }
+    private mutating func apply(_ event: AuditEvent, position: KafkaPosition?) throws {
+        // Chain first, insert second: an id already stored inserts nothing, and then the head
+        // does not move (a redelivered event is chained once, where its first copy arrived).
+        var head = try chain.head(of: event.tenant)
+        let digest = AuditHashing.payloadDigest(event.detail)
+        let hash = AuditHashing.link(prevHash: head.hash, event: event, payloadDigest: digest)
+        try db.cachedStatement(sql: AuditEventRecord.insertIgnoring).execute(arguments: [
+            event.id, event.tenant, event.jobID, event.type.rawValue, event.attempt, event.atMs, event.actor,
+            StoredJSON.text(event.detail), Data(head.hash), Data(hash), head.length + 1, Data(digest),
+            position.map { Int64($0.partition) }, position?.offset,
+        ])
+        guard db.changesCount > 0 else { return }
+        head = AuditChainHeads.Head(length: head.length + 1, hash: hash)
+        chain.set(head, of: event.tenant)
+        guard let status = event.type.jobStatus else { return }
 
         let detail = event.detail
         guard
@@ -168,8 +195,9 @@ struct LedgerTransaction {
         jobs[job.id]?.isDirty = true
     }
 
-    /// Writes every job row the batch changed.
+    /// Writes every job row and chain head the batch changed.
     private func flush() throws {
+        try chain.flush()
         for cached in jobs.values where cached.isDirty {
             if cached.existsInDatabase {
                 try cached.record.update(db)

@@ -24,6 +24,9 @@ enum LedgerMigrations {
         migrator.registerMigration("v5-cancel") { db in
             try createV5(db)
         }
+        migrator.registerMigration("v6-audit-chain") { db in
+            try createV6(db)
+        }
         return migrator
     }
 
@@ -155,6 +158,55 @@ enum LedgerMigrations {
         }
         try db.alter(table: "results") { t in
             t.add(column: "replay", .integer).notNull().defaults(to: 0)
+        }
+    }
+
+    // MARK: - v6
+
+    private static func createV6(_ db: Database) throws {
+        // The per-tenant hash chain (see `AuditHashing`): each event's 1-based position in its
+        // tenant's chain and the digest of its payload (kept when the payload is purged, so the
+        // chain still verifies). The Kafka position says where the event came from, for
+        // rebuilds and for an auditor comparing the ledger with the topic. Events stored before
+        // this migration are chained when the writer opens the file.
+        try db.alter(table: "audit_events") { t in
+            t.add(column: "chain_index", .integer)
+            t.add(column: "payload_digest", .blob)
+            t.add(column: "kafka_partition", .integer)
+            t.add(column: "kafka_offset", .integer)
+            t.add(column: "purged_at_ms", .integer)
+        }
+        try db.create(
+            index: "audit_events_on_tenant_chain_index", on: "audit_events", columns: ["tenant", "chain_index"],
+            unique: true, condition: Column("chain_index") != nil)
+
+        // The last link of each tenant's chain, so that appending needs no scan.
+        try db.create(table: "audit_chain_heads") { t in
+            t.primaryKey("tenant", .text)
+            t.column("length", .integer).notNull()
+            t.column("hash", .blob).notNull()
+        }
+
+        // Signed checkpoints: chain heads and a Merkle root over the events (by `seq`) since the
+        // previous checkpoint. `heads` is JSON text ({tenant: {length, hash}}).
+        try db.create(table: "audit_checkpoints") { t in
+            t.primaryKey("seq", .integer)
+            t.column("at_ms", .integer).notNull()
+            t.column("first_seq", .integer).notNull()
+            t.column("last_seq", .integer).notNull()
+            t.column("event_count", .integer).notNull()
+            t.column("merkle_root", .blob).notNull()
+            t.column("heads", .text).notNull()
+            t.column("previous", .blob).notNull()
+            t.column("key_id", .text).notNull()
+            t.column("signature", .blob).notNull()
+        }
+
+        // The public halves of the keys that signed checkpoints, for readers without the key file.
+        try db.create(table: "audit_signing_keys") { t in
+            t.primaryKey("key_id", .text)
+            t.column("public_key", .blob).notNull()
+            t.column("created_at_ms", .integer).notNull()
         }
     }
 }

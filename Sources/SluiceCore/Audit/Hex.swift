@@ -1,0 +1,49 @@
+/// Lowercase hexadecimal, the form every hash, key and signature takes in the audit API and
+/// exports (unambiguous, copy-pastable, and what `sha256sum` prints).
+public enum Hex {
+    private static let digits = Array("0123456789abcdef".utf8)
+
+    public static func encode(_ bytes: some Sequence<UInt8>) -> String {
+        var out: [UInt8] = []
+        for byte in bytes {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// The bytes of `text` (either case), or nil when it is not an even number of hex digits.
+    public static func decode(_ text: String) -> [UInt8]? {
+        let utf8 = Array(text.utf8)
+        guard utf8.count % 2 == 0 else { return nil }
+        var out: [UInt8] = []
+        out.reserveCapacity(utf8.count / 2)
+        var index = 0
+        while index < utf8.count {
+            guard let high = value(utf8[index]), let low = value(utf8[index + 1]) else { return nil }
+            out.append(high << 4 | low)
+            index += 2
+        }
+        return out
+    }
+
+    private static func value(_ c: UInt8) -> UInt8? {
+        switch c {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): c - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+}
+
+extension JSONObjectReader {
+    /// A hex field of exactly `count` bytes (a hash: 32, a signature: 64).
+    public func hex(_ key: String, count: Int? = nil) throws(JSONShapeError) -> [UInt8] {
+        let text = try string(key)
+        guard let bytes = Hex.decode(text), count == nil || bytes.count == count else {
+            throw JSONShapeError(path: key, reason: count.map { "expected \($0 * 2) hex digits" } ?? "expected hex digits")
+        }
+        return bytes
+    }
+}
