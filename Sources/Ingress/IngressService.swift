@@ -21,6 +21,8 @@ public struct IngressService: Service {
     private let idempotency = IdempotencyKeys()
     private let clock: WallClock
     private let logger: Logger
+    /// The audit log (`/v1/audit/*`); nil serves no audit routes.
+    public var audit: (any AuditReader)?
 
     /// - Parameters:
     ///   - models: the model names clients may ask for (the configured routes).
@@ -65,6 +67,7 @@ public struct IngressService: Service {
         router.post("/v1/jobs/:id/cancel") { request, context in
             try await cancel(request, context: context)
         }
+        if let audit { AuditRoutes(reader: audit, keys: keys).register(on: router) }
         return router
     }
 

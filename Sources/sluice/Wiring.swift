@@ -111,14 +111,23 @@ struct Wiring {
             group: topics.ledgerGroup, topics: [topics.audit, topics.results],
             maxOutstanding: configuration.ledger.batchSize * 4
         )
-        return [consumer, LedgerWriter(store: store, consumer: consumer, topics: topics, configuration: configuration.ledger, logger: logger)]
+        let signer = try AuditKeyFile.loadOrCreate(path: configuration.ledger.resolvedSigningKeyFile, logger: logger)
+        try store.registerSigningKey(signer)
+        return [
+            consumer,
+            LedgerWriter(
+                store: store, consumer: consumer, topics: topics, configuration: configuration.ledger, signer: signer,
+                logger: logger),
+        ]
     }
 
-    func ingress(producer: KafkaProducer, jobs: any JobLookup) throws -> IngressService {
-        try IngressService(
+    func ingress(producer: KafkaProducer, jobs: any JobLookup & AuditReader) throws -> IngressService {
+        var service = try IngressService(
             configuration: configuration.ingress, tenants: configuration.tenants, models: Set(configuration.routes.keys),
             enqueuer: JobEnqueuer(producer: producer, topics: topics, actor: "ingress:\(Self.instance)"),
             jobs: jobs, logger: logger
         )
+        service.audit = jobs
+        return service
     }
 }
