@@ -380,3 +380,31 @@ extension LedgerStore {
         }
     }
 }
+
+// MARK: - Retention
+
+extension LedgerStore {
+    /// Removes the payloads of one tenant's audit events older than `beforeMs` (their `detail`)
+    /// and the provider answers of its jobs that finished before then (`results.response`).
+    ///
+    /// The events' skeletons, digests and hashes stay, so the chain, the checkpoints and the
+    /// proofs still verify; a purged event says so (`payload_purged`) wherever it is shown.
+    ///
+    /// - Returns: How many events and results lost their payload.
+    @discardableResult
+    public func purgePayloads(tenant: String, beforeMs: Int64) throws -> (events: Int, results: Int) {
+        let nowMs = clock.nowMs()
+        return try LedgerError.mapping {
+            try pool.write { db in
+                try db.execute(
+                    sql: "UPDATE audit_events SET detail = NULL, purged_at_ms = ? WHERE tenant = ? AND at_ms < ? AND purged_at_ms IS NULL",
+                    arguments: [nowMs, tenant, beforeMs])
+                let events = db.changesCount
+                try db.execute(
+                    sql: "UPDATE results SET response = NULL WHERE tenant = ? AND finished_at_ms < ? AND response IS NOT NULL",
+                    arguments: [tenant, beforeMs])
+                return (events, db.changesCount)
+            }
+        }
+    }
+}

@@ -308,4 +308,37 @@ struct AuditChainTests {
         let unsigned = lines.filter { !String(decoding: $0, as: UTF8.self).contains("\"record\":\"checkpoint\"") }
         #expect(Self.verify(unsigned).failure?.kind == "unsigned")
     }
+
+    // MARK: - Retention (issue test 4, purge part)
+
+    @Test("purged payloads are gone, the skeletons stay queryable, and the chain, checkpoint, export and proofs still verify")
+    func purgeKeepsChain() async throws {
+        let ledger = try TemporaryLedger()
+        try ledger.store.registerSigningKey(Self.signer)
+        let records = Self.events(jobs: 10)
+        try ledger.store.apply(records)
+        try await ledger.store.checkpointIfDue(signer: Self.signer, policy: .always)
+        // acme's events before at_ms 1,005: jobs 0–4's accepted, 0–3's started, 0–2's succeeded.
+        let purged = try ledger.store.purgePayloads(tenant: "acme", beforeMs: 1_005)
+        #expect(purged.events == 12)
+        #expect(try ledger.store.verifyAuditBlocking(tenant: nil, fromMs: nil, toMs: nil).ok)
+
+        var query = AuditQuery(tenants: ["acme"])
+        query.toMs = 1_005
+        let page = try await ledger.store.auditEvents(query)
+        #expect(page.events.count == 12)
+        #expect(page.events.allSatisfy { $0.payloadPurged && $0.event.detail == nil && $0.hash.count == 32 })
+        query.toMs = nil
+        query.fromMs = 1_005
+        #expect(try await ledger.store.auditEvents(query).events.allSatisfy { !$0.payloadPurged && $0.event.detail != nil })
+        #expect(try await ledger.store.auditEvents(AuditQuery(tenants: ["globex"])).events.allSatisfy { !$0.payloadPurged })
+
+        #expect(Self.verify(try Self.export(ledger.store)).ok)
+        guard case .audit(let first) = records[0], case .proof(let proof) = try await ledger.store.auditProof(eventID: first.id) else {
+            Issue.record("no proof for a purged event")
+            return
+        }
+        #expect(proof.event.payloadPurged)
+        #expect(AuditProofVerifier.problem(proof, publicKey: Self.signer.publicKey) == nil)
+    }
 }

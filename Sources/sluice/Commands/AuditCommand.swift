@@ -8,7 +8,7 @@ import SluiceCore
 struct AuditCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit", abstract: "Verify, export and prove the audit log.",
-        subcommands: [Verify.self, Export.self, VerifyProof.self])
+        subcommands: [Verify.self, Export.self, VerifyProof.self, Purge.self])
 
     /// Unix milliseconds or an RFC 3339 date-time, as the HTTP API takes them.
     static func time(_ text: String?, option: String) throws -> Int64? {
@@ -158,6 +158,30 @@ struct AuditCommand: AsyncParsableCommand {
             }
             FileHandle.standardError.write(Data("proof FAILED: \(problems.compactMap { $0 }.first ?? "no key")\n".utf8))
             throw ExitCode(1)
+        }
+    }
+}
+
+extension AuditCommand {
+    /// `sluice audit purge`: retention by hand (or from cron); the chain keeps verifying.
+    struct Purge: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Remove one tenant's payloads (event details, provider answers) older than a number of days; hashes stay.")
+
+        @OptionGroup var options: CommonOptions
+        @Option(help: "The tenant whose payloads go.") var tenant: String
+        @Option(name: .customLong("older-than-days"), help: "Payloads older than this many days (0–36500).") var olderThanDays: Int
+
+        func validate() throws {
+            guard (0...36_500).contains(olderThanDays) else { throw ValidationError("--older-than-days must be between 0 and 36500") }
+        }
+
+        func run() async throws {
+            let wiring = try options.wiring("sluice.audit")
+            let store = try LedgerStore(path: wiring.configuration.ledger.path)
+            let cutoff = WallClock.system.nowMs() - Int64(olderThanDays) * 86_400_000
+            let purged = try store.purgePayloads(tenant: tenant, beforeMs: cutoff)
+            print("purged the payloads of \(purged.events) audit events and \(purged.results) results of tenant \(tenant)")
         }
     }
 }
