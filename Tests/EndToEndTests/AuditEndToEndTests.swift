@@ -1,8 +1,8 @@
 import Foundation
 import GRDB
 import SluiceCore
+import SluiceHTTP
 import Testing
-import Workers
 
 /// The audit log over real processes: jobs through `sluice serve`, then the auditor's HTTP
 /// routes and CLI (`sluice audit verify | export | verify-proof`), and a ledger SIGKILLed while

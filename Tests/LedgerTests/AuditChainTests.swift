@@ -78,6 +78,20 @@ struct AuditChainTests {
         #expect(try b.store.verifyAuditBlocking(tenant: nil, fromMs: nil, toMs: nil).ok)
     }
 
+    @Test("a replayed run's events carry their replay number into the chain; changing it is caught")
+    func replayInChain() throws {
+        let ledger = try TemporaryLedger()
+        let job = UUIDv7.generate()
+        let replayed = AuditEvent(type: .started, tenant: "acme", jobID: job, attempt: 1, atMs: 5_000, actor: "worker:test", replay: 2)
+        try ledger.store.apply([Fixture.accepted(job), .audit(replayed)])
+        #expect(try ledger.store.verifyAuditBlocking(tenant: nil, fromMs: nil, toMs: nil).ok)
+        try Self.tamper(ledger.path) { db in
+            try db.execute(sql: "UPDATE audit_events SET replay = 1 WHERE id = ?", arguments: [replayed.id])
+        }
+        let failure = try #require(try ledger.store.verifyAuditBlocking(tenant: nil, fromMs: nil, toMs: nil).failure)
+        #expect(failure.kind == "hash" && failure.eventID == replayed.id)
+    }
+
     // MARK: - Tampering (issue test 1)
 
     @Test("a changed payload is named: the event, and its recorded and actual digests")
@@ -330,7 +344,9 @@ struct AuditChainTests {
         #expect(page.events.allSatisfy { $0.payloadPurged && $0.event.detail == nil && $0.hash.count == 32 })
         query.toMs = nil
         query.fromMs = 1_005
-        #expect(try await ledger.store.auditEvents(query).events.allSatisfy { !$0.payloadPurged && $0.event.detail != nil })
+        let later = try await ledger.store.auditEvents(query).events
+        #expect(later.count == 18 && later.allSatisfy { !$0.payloadPurged })
+        #expect(later.filter { $0.event.type != .started }.allSatisfy { $0.event.detail != nil })
         #expect(try await ledger.store.auditEvents(AuditQuery(tenants: ["globex"])).events.allSatisfy { !$0.payloadPurged })
 
         #expect(Self.verify(try Self.export(ledger.store)).ok)

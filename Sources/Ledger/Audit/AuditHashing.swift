@@ -10,7 +10,8 @@ import SluiceCore
 /// redeliveries and are not. So any two ledgers fed by the same topics reach the same heads.
 ///
 ///     payload_sha256 = SHA-256(canonical JSON of detail, or of `null` when there is none)
-///     skeleton       = canonical JSON of {"actor","at_ms","attempt","id","job_id","tenant","type"}
+///     skeleton       = canonical JSON of {"actor","at_ms","attempt","id","job_id","tenant","type"},
+///                      plus "replay" when the event belongs to a replayed run (replay > 0)
 ///     hash           = SHA-256(prev_hash (32 bytes) || skeleton || payload_sha256 (32 bytes))
 ///
 /// `prev_hash` of a tenant's first event is 32 zero bytes. The payload is hashed on its own so
@@ -26,12 +27,14 @@ public enum AuditHashing {
 
     /// The canonical JSON of the event's skeleton: every field but `detail`.
     public static func skeleton(_ event: AuditEvent) -> [UInt8] {
-        let skeleton: JSONValue = .object([
+        var fields: [String: JSONValue] = [
             "actor": .string(event.actor), "at_ms": .int(event.atMs), "attempt": .int(Int64(event.attempt)),
             "id": .string(event.id), "job_id": .string(event.jobID), "tenant": .string(event.tenant),
             "type": .string(event.type.rawValue),
-        ])
-        return skeleton.canonicalJSON()
+        ]
+        // Only when set, as on the wire: the first run's events hash as they did before replays.
+        if event.replay > 0 { fields["replay"] = .int(Int64(event.replay)) }
+        return JSONValue.object(fields).canonicalJSON()
     }
 
     /// The chain hash of `event` after `prevHash`, its payload standing in as `payloadDigest`.

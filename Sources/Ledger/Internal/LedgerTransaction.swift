@@ -67,7 +67,7 @@ struct LedgerTransaction {
         try db.cachedStatement(sql: AuditEventRecord.insertIgnoring).execute(arguments: [
             event.id, event.tenant, event.jobID, event.type.rawValue, event.attempt, event.atMs, event.actor,
             StoredJSON.text(event.detail), Data(head.hash), Data(hash), head.length + 1, Data(digest),
-            position.map { Int64($0.partition) }, position?.offset,
+            position.map { Int64($0.partition) }, position?.offset, event.replay,
         ])
         guard db.changesCount > 0 else { return }
         head = AuditChainHeads.Head(length: head.length + 1, hash: hash)

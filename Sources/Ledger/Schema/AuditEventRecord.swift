@@ -27,6 +27,8 @@ struct AuditEventRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
     var kafkaOffset: Int64?
     /// When the payload (`detail`) was purged; `payload_digest` still stands for it.
     var purgedAtMs: Int64?
+    /// The event's run of the job (`AuditEvent.replay`).
+    var replay: Int
 
     enum CodingKeys: String, CodingKey {
         case seq, id, tenant, type, attempt, actor, detail, hash
@@ -38,6 +40,7 @@ struct AuditEventRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
         case kafkaPartition = "kafka_partition"
         case kafkaOffset = "kafka_offset"
         case purgedAtMs = "purged_at_ms"
+        case replay
     }
 
     /// The insert of the writer's hot path, as one prepared statement (`cachedStatement`); a
@@ -45,8 +48,8 @@ struct AuditEventRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
     static let insertIgnoring = """
         INSERT OR IGNORE INTO audit_events
             (id, tenant, job_id, type, attempt, at_ms, actor, detail, prev_hash, hash, chain_index, payload_digest,
-             kafka_partition, kafka_offset)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+             kafka_partition, kafka_offset, replay)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         """
 
     /// The chained event this row holds.
@@ -54,7 +57,7 @@ struct AuditEventRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
         let detail = try StoredJSON.value(JSONValue.self, from: detail)
         let event = AuditEvent(
             id: id, type: AuditEventType(rawValue: type), tenant: tenant, jobID: jobID, attempt: attempt, atMs: atMs,
-            actor: actor, detail: detail)
+            actor: actor, detail: detail, replay: replay)
         let digest: [UInt8] = payloadDigest.map { Array($0) } ?? []
         let prev: [UInt8] = prevHash.map { Array($0) } ?? []
         let own: [UInt8] = hash.map { Array($0) } ?? []

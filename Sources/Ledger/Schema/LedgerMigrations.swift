@@ -175,6 +175,8 @@ enum LedgerMigrations {
             t.add(column: "kafka_partition", .integer)
             t.add(column: "kafka_offset", .integer)
             t.add(column: "purged_at_ms", .integer)
+            // Which run of the job (a DLQ replay) the event belongs to; the chain covers it.
+            t.add(column: "replay", .integer).notNull().defaults(to: 0)
         }
         try db.create(
             index: "audit_events_on_tenant_chain_index", on: "audit_events", columns: ["tenant", "chain_index"],
