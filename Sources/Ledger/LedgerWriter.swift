@@ -82,7 +82,9 @@ public final class LedgerWriter: Service, Sendable {
     ///   while a batch cannot be written (its messages are then left for redelivery).
     public func run() async throws {
         let batcher = MessageBatcher<KafkaMessage>()
-        try await withThrowingTaskGroup(of: Void.self) { group in
+        // Each child says whether it is one of the two that carry messages (true) or the
+        // checkpoint ticker (false), which runs only as long as they do.
+        try await withThrowingTaskGroup(of: Bool.self) { group in
             group.addTask {
                 // Only taking new messages stops at graceful shutdown (a cancelled `next()` returns
                 // nil); the pump itself ends the input, so nothing it appended is missed.
@@ -92,30 +94,35 @@ public final class LedgerWriter: Service, Sendable {
                     }
                 }
                 batcher.finish()
+                return true
             }
             group.addTask {
                 while let batch = await batcher.nextBatch(maxCount: self.batchSize, linger: Self.linger) {
                     try await self.write(batch)
                 }
                 try Task.checkCancellation()
+                return true
             }
             if let signer {
                 group.addTask {
-                    await cancelWhenGracefulShutdown {
-                        while !Task.isCancelled {
-                            do {
-                                try await Task.sleep(for: Self.checkpointTick)
-                            } catch {
-                                return
-                            }
-                            await self.checkpoint(signer: signer, policy: self.checkpointPolicy)
+                    while !Task.isCancelled {
+                        do {
+                            try await Task.sleep(for: Self.checkpointTick)
+                        } catch {
+                            break
                         }
+                        await self.checkpoint(signer: signer, policy: self.checkpointPolicy)
                     }
+                    return false
                 }
             }
             // The pump ends first at graceful shutdown and the taker then drains, so wait for both;
-            // an error of either leaves the body, which cancels the other.
-            for try await _ in group {}
+            // an error of either leaves the body, which cancels the rest.
+            var carrying = 2
+            while carrying > 0, let carried = try await group.next() {
+                if carried { carrying -= 1 }
+            }
+            group.cancelAll()
         }
         // Everything handed over is written: sign it, so a restart does not leave it unsigned.
         if let signer { await checkpoint(signer: signer, policy: .always) }
