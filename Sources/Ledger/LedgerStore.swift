@@ -12,7 +12,7 @@ import SluiceCore
 /// - Important: Open one store per file per process. A second process may read the same file
 ///   through ``init(readOnlyPath:)``.
 public final class LedgerStore: JobLookup, Sendable {
-    private let pool: DatabasePool
+    let pool: DatabasePool
     /// Key bindings expire, and rejects are stamped, by this clock.
     let clock: WallClock
 

@@ -280,11 +280,15 @@ public struct LLMWorkerPool: Service {
         } catch {
             return .permanent(error)
         }
+        let callStarted = ContinuousClock.now
+        let outcome: ProviderOutcome
         do {
-            return adapter.interpret(try await http.execute(request))
+            outcome = adapter.interpret(try await http.execute(request))
         } catch {
-            return adapter.interpret(error)
+            outcome = adapter.interpret(error)
         }
+        WorkerMetrics.providerCall(route, outcome: outcome, elapsed: ContinuousClock.now - callStarted)
+        return outcome
     }
 
     // MARK: - Outcome
@@ -327,6 +331,7 @@ public struct LLMWorkerPool: Service {
         }
         switch await publisher.send(records) {
         case .sent:
+            WorkerMetrics.resultPublished(result, job: job)
             return .finished
         case .stopped:
             return .abandoned

@@ -32,6 +32,7 @@ struct CommonOptions: ParsableArguments {
 
     func wiring(_ label: String) throws -> Wiring {
         let logger = logger(label)
+        MetricsBootstrap.once()
         let path = config ?? ProcessInfo.processInfo.environment["SLUICE_CONFIG"]
         return Wiring(configuration: try ConfigurationLoader.load(path: path), logger: logger)
     }
