@@ -116,7 +116,13 @@ struct Wiring {
             maxOutstanding: configuration.ledger.batchSize * 4
         )
         operations.addLedgerCheck(store, writable: true)
-        return [consumer, LedgerWriter(store: store, consumer: consumer, topics: topics, configuration: configuration.ledger, logger: logger)]
+        // The job records, kept until their results arrive, for `sluice jobs requeue`.
+        let requests = try self.consumer(
+            group: "\(topics.ledgerGroup)-requests", topics: topics.allJobs, maxOutstanding: configuration.ledger.batchSize * 4)
+        return [
+            consumer, LedgerWriter(store: store, consumer: consumer, topics: topics, configuration: configuration.ledger, logger: logger),
+            requests, JobRequestKeeper(store: store, consumer: requests, configuration: configuration.ledger, logger: logger),
+        ]
     }
 
     func ingress(producer: KafkaProducer, jobs: any JobLookup) throws -> IngressService {

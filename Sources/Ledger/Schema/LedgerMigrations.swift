@@ -24,6 +24,10 @@ enum LedgerMigrations {
         migrator.registerMigration("v5-cancel") { db in
             try createV5(db)
         }
+        // Other branches add v6 and v7; this one stays last whatever they are named.
+        migrator.registerMigration("v8-job-request") { db in
+            try createV8(db)
+        }
         return migrator
     }
 
@@ -155,6 +159,22 @@ enum LedgerMigrations {
         }
         try db.alter(table: "results") { t in
             t.add(column: "replay", .integer).notNull().defaults(to: 0)
+        }
+    }
+
+    // MARK: - v8
+
+    private static func createV8(_ db: Database) throws {
+        // The job record of each accepted job that has no result yet, as its job topic holds
+        // it, so that `sluice jobs requeue --unfinished` can queue it again after a broker lost
+        // it. A row is deleted when the job's result is stored: prompts are kept only while
+        // their job may still need them. `replay` is the run the row belongs to.
+        try db.create(table: "job_requests") { t in
+            t.primaryKey("job_id", .text)
+            t.column("tenant", .text).notNull()
+            t.column("replay", .integer).notNull()
+            t.column("created_at_ms", .integer).notNull()
+            t.column("envelope", .blob).notNull()
         }
     }
 }
