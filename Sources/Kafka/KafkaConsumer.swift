@@ -61,6 +61,12 @@ public final class KafkaConsumer: Service, Sendable {
         core.isCurrent(message)
     }
 
+    /// Partitions assigned to this member now. A worker's share of a fleet-wide limit is this
+    /// over the topics' partition count.
+    public var assignedPartitionCount: Int {
+        core.snapshot.assigned
+    }
+
     // MARK: - Observing
 
     /// What the member holds now, for readiness and metrics.

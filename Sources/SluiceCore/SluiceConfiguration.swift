@@ -61,10 +61,6 @@ public struct SluiceConfiguration: Sendable, Decodable {
     /// Problems a human must fix before this configuration can run, one sentence each.
     public func problems() -> [String] {
         var problems: [String] = []
-        let providerNames = Set(providers.map(\.name))
-        for (model, route) in routes.sorted(by: { $0.key < $1.key }) where !providerNames.contains(route.provider) {
-            problems.append("routes.\(model).provider '\(route.provider)' is not one of providers[].name")
-        }
         for provider in providers {
             if !ProviderConfiguration.kinds.contains(provider.kind) {
                 problems.append(
@@ -78,6 +74,7 @@ public struct SluiceConfiguration: Sendable, Decodable {
         if currency.isEmpty || currency.utf8.count > 8 || !currency.allSatisfy({ $0.isASCII && $0.isLetter }) {
             problems.append("pricing_currency must be a currency code of 1 to 8 letters (e.g. USD), got '\(currency)'")
         }
+        problems += routingProblems()
         var seenKeys = Set<String>()
         for tenant in tenants {
             for key in tenant.keys where !seenKeys.insert(key.key).inserted {
@@ -140,6 +137,18 @@ public struct SluiceConfiguration: Sendable, Decodable {
             for (key, value) in [("input_per_million", price.inputPerMillion), ("output_per_million", price.outputPerMillion)]
             where !(value.isFinite && prices.contains(value)) {
                 problems.append("pricing.\(model).\(key) must be between \(prices.lowerBound) and \(prices.upperBound), got \(value)")
+            }
+        }
+        check("workers.job_partitions", workers.jobPartitions, 1...100_000)
+        problems += workers.breaker.problems()
+        for provider in providers {
+            problems += provider.limits?.problems(key: "providers[\(provider.name)].limits") ?? []
+        }
+        for (name, route) in routes.sorted(by: { $0.key < $1.key }) {
+            for (index, deployment) in route.deployments.enumerated() {
+                let key = "routes.\(name).deployments[\(index)]"
+                check(key + ".weight", deployment.weight, 1...1_000)
+                problems += deployment.limits?.problems(key: key + ".limits") ?? []
             }
         }
         return problems
@@ -290,13 +299,24 @@ public struct WorkerConfiguration: Sendable, Decodable {
     /// Default: 16 MiB.
     public var maxResponseBytes: Int
 
+    /// Partitions of the jobs topics in all (p0 + p1 + p2, topics/jobs.yaml). A worker's share
+    /// of each deployment's rate limit is its share of these partitions, so that the fleet
+    /// together stays under the provider's limit. Default: 18.
+    public var jobPartitions: Int
+
+    /// When a deployment counts as down and how it is probed again. Default: see
+    /// ``BreakerConfiguration``.
+    public var breaker: BreakerConfiguration
 
     public init(
         maxInFlight: Int = 256, concurrency: Int = 128, weights: [Int] = [8, 4, 1], requestTimeoutMs: Int = 120_000,
         connectTimeoutMs: Int = 5_000, maxAttempts: Int = 5, retryBaseDelayMs: Int = 500,
         retryMaxDelayMs: Int = 3_600_000, localRetryMaxMs: Int = 2_000, retryMaxWaiting: Int = 4_096,
-        shutdownGraceMs: Int = 10_000, maxResponseBytes: Int = 16 << 20
+        shutdownGraceMs: Int = 10_000, maxResponseBytes: Int = 16 << 20, jobPartitions: Int = 18,
+        breaker: BreakerConfiguration = .init()
     ) {
+        self.jobPartitions = jobPartitions
+        self.breaker = breaker
         self.retryMaxDelayMs = retryMaxDelayMs
         self.localRetryMaxMs = localRetryMaxMs
         self.retryMaxWaiting = retryMaxWaiting
@@ -317,7 +337,7 @@ public struct WorkerConfiguration: Sendable, Decodable {
         case maxAttempts = "max_attempts", retryBaseDelayMs = "retry_base_delay_ms"
         case retryMaxDelayMs = "retry_max_delay_ms", localRetryMaxMs = "local_retry_max_ms"
         case retryMaxWaiting = "retry_max_waiting", shutdownGraceMs = "shutdown_grace_ms"
-        case maxResponseBytes = "max_response_bytes"
+        case maxResponseBytes = "max_response_bytes", jobPartitions = "job_partitions", breaker
     }
 
     public init(from decoder: any Decoder) throws {
@@ -335,6 +355,8 @@ public struct WorkerConfiguration: Sendable, Decodable {
         retryMaxWaiting = try c.decodeIfPresent(Int.self, forKey: .retryMaxWaiting) ?? d.retryMaxWaiting
         shutdownGraceMs = try c.decodeIfPresent(Int.self, forKey: .shutdownGraceMs) ?? d.shutdownGraceMs
         maxResponseBytes = try c.decodeIfPresent(Int.self, forKey: .maxResponseBytes) ?? d.maxResponseBytes
+        jobPartitions = try c.decodeIfPresent(Int.self, forKey: .jobPartitions) ?? d.jobPartitions
+        breaker = try c.decodeIfPresent(BreakerConfiguration.self, forKey: .breaker) ?? d.breaker
     }
 }
 
@@ -414,6 +436,10 @@ public struct ProviderConfiguration: Sendable, Decodable {
     public var apiKey: String?
     /// Name of the environment variable holding the credential. Default: none.
     public var apiKeyEnv: String?
+    /// The provider account's limits, for every deployment on it that sets none of its own.
+    /// Default: none (learned from the provider's headers and 429s).
+    public var limits: LimitsConfiguration?
+
     /// A file holding the credential (a mounted secret), read once at start and trimmed.
     /// Default: none.
     public var apiKeyFile: String?
@@ -429,8 +455,10 @@ public struct ProviderConfiguration: Sendable, Decodable {
 
     public init(
         name: String, kind: String = "openai", baseURL: String, apiKey: String? = nil, apiKeyEnv: String? = nil,
-        apiKeyFile: String? = nil, apiVersion: String? = nil, defaultMaxTokens: Int = 4_096
+        apiKeyFile: String? = nil, apiVersion: String? = nil, defaultMaxTokens: Int = 4_096,
+        limits: LimitsConfiguration? = nil
     ) {
+        self.limits = limits
         self.name = name
         self.kind = kind
         self.baseURL = baseURL
@@ -443,7 +471,7 @@ public struct ProviderConfiguration: Sendable, Decodable {
 
     enum CodingKeys: String, CodingKey {
         case name, kind, baseURL = "base_url", apiKey = "api_key", apiKeyEnv = "api_key_env"
-        case apiKeyFile = "api_key_file", apiVersion = "api_version", defaultMaxTokens = "default_max_tokens"
+        case limits, apiKeyFile = "api_key_file", apiVersion = "api_version", defaultMaxTokens = "default_max_tokens"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -453,6 +481,7 @@ public struct ProviderConfiguration: Sendable, Decodable {
         baseURL = try c.decode(String.self, forKey: .baseURL)
         apiKey = try c.decodeIfPresent(String.self, forKey: .apiKey)
         apiKeyEnv = try c.decodeIfPresent(String.self, forKey: .apiKeyEnv)
+        limits = try c.decodeIfPresent(LimitsConfiguration.self, forKey: .limits)
         apiKeyFile = try c.decodeIfPresent(String.self, forKey: .apiKeyFile)
         apiVersion = try c.decodeIfPresent(String.self, forKey: .apiVersion)
         defaultMaxTokens = try c.decodeIfPresent(Int.self, forKey: .defaultMaxTokens) ?? 4_096
@@ -482,17 +511,6 @@ public struct PriceConfiguration: Sendable, Decodable, Equatable {
     enum CodingKeys: String, CodingKey { case inputPerMillion = "input_per_million", outputPerMillion = "output_per_million" }
 }
 
-/// Where one client-facing model name is served.
-public struct RouteConfiguration: Sendable, Decodable {
-    public var provider: String
-    /// The provider's model name. Default: the client-facing name.
-    public var model: String?
-
-    public init(provider: String, model: String? = nil) {
-        self.provider = provider
-        self.model = model
-    }
-}
 
 // MARK: - Credentials
 

@@ -14,11 +14,13 @@ import SluiceCore
 /// - `POST /v1/messages` (Anthropic Messages)
 /// - `POST /v1beta/models/{model}:generateContent` (Gemini)
 /// - `GET /healthz`, `HEAD /healthz` → 200
-/// - `GET /stub/calls` → `{"total": N, "calls": {"<job id>": n, …}}`, counted by the
-///   `X-Sluice-Job-Id` header, so fault tests can count duplicate calls
+/// - `GET /stub/calls` → `{"total": N, "calls": {"<job id>": n, …}, "rate_limited": n,
+///   "succeeded": n, "first_success_ms", "last_success_ms"}`, calls counted by the
+///   `X-Sluice-Job-Id` header, so fault tests can count duplicate calls and 429s
 /// - `POST /stub/faults` with any of `latency_ms`, `latency_jitter_ms`, `error_rate`,
 ///   `latency_distribution`, `error_status` (400…599), `malformed_rate`, `rate_limit_rate`,
-///   `retry_after_seconds`, `hang_rate`, `fail_first_calls`
+///   `retry_after_seconds`, `hang_rate`, `fail_first_calls`, `rpm`, `tpm` (enforced limits, see
+///   ``StubRateLimits``), `rate_limit_headers`
 ///   → the faults now in force
 ///
 /// No authentication: any key is accepted, so it listens on loopback by default.
@@ -58,11 +60,15 @@ public struct StubProviderService: Service {
 
     private func makeRouter() -> Router<BasicRequestContext> {
         let state = StubState(faults: configuration.faults)
-        let responder = StubResponder(state: state)
+        let limits = StubRateLimits()
+        let responder = StubResponder(state: state, limits: limits)
         let router = Router()
         router.get("/stub/calls") { _, _ in
             let (perJob, total) = state.calls
-            let body: JSONValue = ["total": .int(Int64(total)), "calls": .object(perJob.mapValues { .int(Int64($0)) })]
+            var fields = limits.json
+            fields["total"] = .int(Int64(total))
+            fields["calls"] = .object(perJob.mapValues { .int(Int64($0)) })
+            let body = JSONValue.object(fields)
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: body.serialized())))
         }
         router.post("/stub/faults") { request, _ in

@@ -10,6 +10,7 @@ import SluiceCore
 /// may then fail with a 500).
 struct StubResponder: Sendable {
     let state: StubState
+    let limits: StubRateLimits
 
     /// The header naming the job a call is for (Sluice's workers send it).
     static let jobIDHeader = HTTPField.Name("X-Sluice-Job-Id")!
@@ -27,6 +28,9 @@ struct StubResponder: Sendable {
             return Self.json(
                 .tooManyRequests, dialect.errorBody(.rateLimited(retryAfterSeconds: seconds)),
                 extra: [.retryAfter: "\(seconds)"])
+        }
+        if let rejection = limits.admitRequest(faults, dialect: dialect, nowMs: WallClock.system.nowMs()) {
+            return Self.json(.tooManyRequests, dialect.errorBody(.rateLimited(retryAfterSeconds: (rejection.retryAfterMs + 999) / 1_000)), extra: rejection.headers)
         }
         let buffer = try await request.body.collect(upTo: Self.maxBodyBytes)
         let chat: StubChatRequest
@@ -47,12 +51,17 @@ struct StubResponder: Sendable {
             if faults.errorStatus == 429 || faults.errorStatus == 503 || faults.errorStatus == 529 { extra[.retryAfter] = "\(seconds)" }
             return Self.json(.init(code: faults.errorStatus), dialect.errorBody(fault), extra: extra)
         }
-        let answer = try dialect.answer(chat, completion: chat.complete())
+        let completion = chat.complete()
+        if let rejection = limits.admitTokens(completion.totalTokens, faults, dialect: dialect, nowMs: WallClock.system.nowMs()) {
+            return Self.json(.tooManyRequests, dialect.errorBody(.rateLimited(retryAfterSeconds: (rejection.retryAfterMs + 999) / 1_000)), extra: rejection.headers)
+        }
+        let headers = limits.successHeaders(faults, dialect: dialect, nowMs: WallClock.system.nowMs())
+        let answer = try dialect.answer(chat, completion: completion)
         if Self.roll(faults.malformedRate) {
             // Cut mid-answer, as a proxy or a dropped stream would: never valid JSON.
-            return Self.json(.ok, Array(answer.prefix(max(1, answer.count / 2))))
+            return Self.json(.ok, Array(answer.prefix(max(1, answer.count / 2))), extra: headers)
         }
-        return Self.json(.ok, answer)
+        return Self.json(.ok, answer, extra: headers)
     }
 
     // MARK: - Steps

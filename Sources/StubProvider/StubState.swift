@@ -29,12 +29,22 @@ public struct StubFaults: Sendable, Hashable {
     public var hangRate: Double
     /// The first this-many calls for each job id are answered 429 with `Retry-After`.
     public var failFirstCalls: Int
+    /// Enforced requests per minute (see ``StubRateLimits``); 0 is none.
+    public var rpm: Int
+    /// Enforced tokens per minute; 0 is none.
+    public var tpm: Int
+    /// Whether answers carry the dialect's rate-limit headers (`retry-after` is always sent).
+    public var rateLimitHeaders: Bool
 
     public init(
         latencyMs: Int = 0, latencyJitterMs: Int = 0, latencyDistribution: StubLatencyDistribution = .uniform,
         errorRate: Double = 0, errorStatus: Int = 500, malformedRate: Double = 0,
-        rateLimitRate: Double = 0, retryAfterSeconds: Int = 1, hangRate: Double = 0, failFirstCalls: Int = 0
+        rateLimitRate: Double = 0, retryAfterSeconds: Int = 1, hangRate: Double = 0, failFirstCalls: Int = 0,
+        rpm: Int = 0, tpm: Int = 0, rateLimitHeaders: Bool = true
     ) {
+        self.rpm = rpm
+        self.tpm = tpm
+        self.rateLimitHeaders = rateLimitHeaders
         self.latencyMs = latencyMs
         self.latencyJitterMs = latencyJitterMs
         self.latencyDistribution = latencyDistribution
@@ -134,6 +144,12 @@ extension StubFaults {
         if let v = try int("error_status", 400...599) { copy.errorStatus = v }
         if let v = try int("retry_after_seconds", 0...86_400) { copy.retryAfterSeconds = v }
         if let v = try int("fail_first_calls", 0...1_000) { copy.failFirstCalls = v }
+        if let v = try int("rpm", 0...100_000_000) { copy.rpm = v }
+        if let v = try int("tpm", 0...100_000_000_000) { copy.tpm = v }
+        if let value = fields["rate_limit_headers"] {
+            guard case .bool(let b) = value else { throw HTTPError(.badRequest, message: "rate_limit_headers must be true or false") }
+            copy.rateLimitHeaders = b
+        }
         if let v = try rate("error_rate") { copy.errorRate = v }
         if let v = try rate("rate_limit_rate") { copy.rateLimitRate = v }
         if let v = try rate("hang_rate") { copy.hangRate = v }
@@ -154,6 +170,7 @@ extension StubFaults {
             "rate_limit_rate": .double(rateLimitRate), "retry_after_seconds": .int(Int64(retryAfterSeconds)),
             "hang_rate": .double(hangRate), "fail_first_calls": .int(Int64(failFirstCalls)),
             "malformed_rate": .double(malformedRate), "latency_distribution": .string(latencyDistribution.rawValue),
+            "rpm": .int(Int64(rpm)), "tpm": .int(Int64(tpm)), "rate_limit_headers": .bool(rateLimitHeaders),
         ]
     }
 }

@@ -58,6 +58,8 @@ final class Deployment: @unchecked Sendable {
     let prefix: String
     let apiPort: Int
     let stubPort: Int
+    /// A second stub provider's port, for fallback tests (``startStub(name:port:latencyMs:arguments:)``).
+    let stub2Port: Int
     let bootstrap: String
     let tenants: [String]
     var processes: [String: SluiceProcess] = [:]
@@ -71,14 +73,18 @@ final class Deployment: @unchecked Sendable {
     ///   - workerSettings: extra `workers:` keys (e.g. `shutdown_grace_ms: 2000`), one per line.
     ///   - providers: replaces the `providers:` and `routes:` sections (and may add `pricing:`);
     ///     `STUB` in it stands for the stub's `http://127.0.0.1:<port>`.
+    ///   - routing: the same sections built from the two stub ports (wins over `providers`);
+    ///     default: one stub provider serving `demo` and `gpt-4o-mini`.
     init(
         name: String, bootstrap: String? = nil, tenants: [String] = ["acme"], workerConcurrency: Int = 64,
-        workerSettings: [String] = [], providers: String? = nil
+        workerSettings: [String] = [], providers: String? = nil,
+        routing: ((_ stubPort: Int, _ stub2Port: Int) -> String)? = nil
     ) throws {
         dir = try Harness.tempDirectory(name)
         prefix = "t\(UUID().uuidString.prefix(8).lowercased())"
         apiPort = Harness.freePort()
         stubPort = Harness.freePort()
+        stub2Port = Harness.freePort()
         self.bootstrap = try bootstrap ?? Harness.bootstrap
         self.tenants = tenants
         http = try CurlHTTPClient()
@@ -95,14 +101,15 @@ final class Deployment: @unchecked Sendable {
         }
         let workersYAML = workers.map { "  \($0.0): \($0.1)\n" }.joined()
         let tenantYAML = tenants.map { "  - id: \($0)\n    keys:\n      - key: \(Self.key(for: $0))\n" }.joined()
-        let providersYAML = providers?.replacingOccurrences(of: "STUB", with: "http://127.0.0.1:\(stubPort)") ?? """
-        providers:
-          - name: stub
-            base_url: http://127.0.0.1:\(stubPort)/v1
-        routes:
-          demo: {provider: stub}
-          gpt-4o-mini: {provider: stub, model: stub-mini}
-        """
+        let routingYAML = routing?(stubPort, stub2Port)
+            ?? providers?.replacingOccurrences(of: "STUB", with: "http://127.0.0.1:\(stubPort)") ?? """
+            providers:
+              - name: stub
+                base_url: http://127.0.0.1:\(stubPort)/v1
+            routes:
+              demo: {provider: stub}
+              gpt-4o-mini: {provider: stub, model: stub-mini}
+            """
         let yaml = """
         kafka:
           bootstrap_servers: \(self.bootstrap)
@@ -120,7 +127,7 @@ final class Deployment: @unchecked Sendable {
           path: \(databasePath)
         tenants:
         \(tenantYAML)
-        \(providersYAML)
+        \(routingYAML)
         """
         try yaml.write(toFile: configPath, atomically: true, encoding: .utf8)
     }
@@ -154,10 +161,11 @@ final class Deployment: @unchecked Sendable {
         guard status == 0 else { throw HarnessError("topics apply failed (\(status)): \(process.logTail())") }
     }
 
-    func startStub(latencyMs: Int = 0, arguments: [String] = []) async throws {
-        try start("stub", ["stub-provider", "--port", "\(stubPort)", "--latency-ms", "\(latencyMs)"] + arguments)
+    func startStub(name: String = "stub", port: Int? = nil, latencyMs: Int = 0, arguments: [String] = []) async throws {
+        let port = port ?? stubPort
+        try start(name, ["stub-provider", "--port", "\(port)", "--latency-ms", "\(latencyMs)"] + arguments)
         try await waitUntil("stub provider answers", timeout: .seconds(30)) {
-            (try? await self.http.execute(HTTPClientRequest(url: "http://127.0.0.1:\(self.stubPort)/healthz", timeoutMs: 1000)))?.status == 200
+            (try? await self.http.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/healthz", timeoutMs: 1000)))?.status == 200
         }
     }
 
@@ -197,10 +205,16 @@ final class Deployment: @unchecked Sendable {
         return (perJob, Int(json["total"]?.intValue ?? 0))
     }
 
+    /// Everything `GET /stub/calls` says (calls, 429s, successes and their first and last time).
+    func stubStats(port: Int? = nil) async throws -> JSONValue {
+        let response = try await http.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port ?? stubPort)/stub/calls", timeoutMs: 5_000))
+        return try JSONValue.parse(response.body)
+    }
+
     /// Changes the running stub's faults (`POST /stub/faults`).
-    func setStubFaults(_ faults: JSONValue) async throws {
+    func setStubFaults(_ faults: JSONValue, port: Int? = nil) async throws {
         let response = try await http.execute(HTTPClientRequest(
-            method: "POST", url: "http://127.0.0.1:\(stubPort)/stub/faults", body: faults.serialized(), timeoutMs: 5_000))
+            method: "POST", url: "http://127.0.0.1:\(port ?? stubPort)/stub/faults", body: faults.serialized(), timeoutMs: 5_000))
         guard response.status == 200 else { throw HarnessError("stub faults answered \(response.status): \(response.bodyText)") }
     }
 
@@ -221,7 +235,9 @@ final class Deployment: @unchecked Sendable {
     }
 
     /// Submits one job per prompt with `concurrency` in flight; returns job id → prompt.
-    func submitAll(_ prompts: [(tenant: String, text: String)], concurrency: Int = 32) async throws -> [String: String] {
+    func submitAll(
+        _ prompts: [(tenant: String, text: String)], concurrency: Int = 32, model: String = "demo", priority: String? = nil
+    ) async throws -> [String: String] {
         var accepted: [String: String] = [:]
         try await withThrowingTaskGroup(of: (String, String).self) { group in
             var next = 0
@@ -230,9 +246,9 @@ final class Deployment: @unchecked Sendable {
                 let (tenant, text) = prompts[next]
                 next += 1
                 group.addTask {
-                    let body = try String(decoding: JSONEncoder().encode(JSONValue.object([
-                        "model": "demo", "messages": [["role": "user", "content": .string(text)]],
-                    ])), as: UTF8.self)
+                    var fields: [String: JSONValue] = ["model": .string(model), "messages": [["role": "user", "content": .string(text)]]]
+                    if let priority { fields["priority"] = .string(priority) }
+                    let body = try String(decoding: JSONEncoder().encode(JSONValue.object(fields)), as: UTF8.self)
                     let response = try await self.submit(tenant: tenant, body: body)
                     guard response.status == 202, let id = (try? JSONDecoder().decode(JSONValue.self, from: Data(response.body)))?["id"]?.stringValue else {
                         throw HarnessError("submit answered \(response.status): \(response.bodyText)")

@@ -58,3 +58,32 @@ struct WeightedJobQueueTests {
         #expect(queue.close().isEmpty)
     }
 }
+
+@Suite("Tenant turns")
+struct TenantFairnessTests {
+    @Test("within a priority tenants take turns: 10 jobs behind 1,000 of another tenant start among the first 20")
+    func roundRobin() async {
+        let queue = WeightedJobQueue<String>(weights: [8, 4, 1])
+        for i in 0..<1_000 { queue.push("a\(i)", priority: .p2, tenant: "a") }
+        for i in 0..<10 { queue.push("b\(i)", priority: .p2, tenant: "b") }
+        var first: [String] = []
+        for _ in 0..<20 { if let item = await queue.next() { first.append(item) } }
+        #expect(first.filter { $0.hasPrefix("b") } == (0..<10).map { "b\($0)" }, "B's jobs in order, all within 20 starts")
+        #expect(first.filter { $0.hasPrefix("a") } == (0..<10).map { "a\($0)" }, "A keeps its own order")
+        #expect(queue.count == 990)
+    }
+
+    @Test("a job back from a wait goes first in its tenant's line; priorities still win over tenants")
+    func front() async {
+        let queue = WeightedJobQueue<String>(weights: [8, 4, 1])
+        queue.push("a1", priority: .p1, tenant: "a")
+        queue.push("a2", priority: .p1, tenant: "a")
+        queue.push("a0", priority: .p1, tenant: "a", front: true)
+        queue.push("urgent", priority: .p0, tenant: "z")
+        var order: [String] = []
+        queue.finish()
+        while let item = await queue.next() { order.append(item) }
+        #expect(order == ["urgent", "a0", "a1", "a2"])
+        #expect(queue.close().isEmpty)
+    }
+}

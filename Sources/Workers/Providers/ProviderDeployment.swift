@@ -1,6 +1,7 @@
 import SluiceCore
 
-/// One place a model is served: a provider's endpoint, credential and upstream model name.
+/// One place a model is served: a provider's endpoint, credential and upstream model name,
+/// with its share of its route and its limits.
 public struct ProviderDeployment: Sendable, Equatable {
     public var provider: String
     /// The wire format (`openai`, `azure`, `anthropic`, `gemini`, …; see ``ProviderAdapters``).
@@ -17,8 +18,13 @@ public struct ProviderDeployment: Sendable, Equatable {
     public var price: PriceConfiguration? = nil
     /// The currency of ``price``.
     public var currency: String = "USD"
+    /// Share of its route's calls under the `weighted` strategy. Default: 1.
+    public var weight: Int = 1
+    /// The deployment's own limits over the provider's. Default: none.
+    public var limits: LimitsConfiguration = .init()
 
-    /// `provider/model`, as recorded on results.
+    /// `provider/model`, as recorded on results; also what limits and breakers are kept by,
+    /// since two routes naming the same provider model share one real limit.
     public var label: String { "\(provider)/\(upstreamModel)" }
 
     /// What `usage` cost on this deployment, or nil without a price or a usage.
@@ -28,9 +34,17 @@ public struct ProviderDeployment: Sendable, Equatable {
     }
 }
 
+/// A client-facing model name resolved: its deployments, strategy and fallback routes.
+public struct ProviderRoute: Sendable {
+    public var name: String
+    public var strategy: String
+    public var deployments: [ProviderDeployment]
+    public var fallbacks: [String]
+}
+
 /// Resolves model names to routes, from the configuration.
 public struct ProviderRouter: Sendable {
-    private let routes: [String: ProviderDeployment]
+    private let routes: [String: ProviderRoute]
 
     /// - Parameters:
     ///   - providers: with `api_key_file` already read into `api_key` (see
@@ -43,28 +57,56 @@ public struct ProviderRouter: Sendable {
         pricing: [String: PriceConfiguration] = [:], currency: String = "USD"
     ) throws {
         let byName = Dictionary(providers.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
-        var resolved: [String: ProviderDeployment] = [:]
+        var resolved: [String: ProviderRoute] = [:]
         for (model, route) in routes {
-            guard let provider = byName[route.provider] else {
-                throw WorkerError("route '\(model)' names provider '\(route.provider)', which is not configured")
+            var deployments: [ProviderDeployment] = []
+            for entry in route.deployments {
+                guard let provider = byName[entry.provider] else {
+                    throw WorkerError("route '\(model)' names provider '\(entry.provider)', which is not configured")
+                }
+                guard ProviderAdapters.adapter(for: provider.kind) != nil else {
+                    throw WorkerError("provider '\(provider.name)' has kind '\(provider.kind)'; supported: \(ProviderAdapters.kinds.sorted())")
+                }
+                let key = provider.apiKey ?? provider.apiKeyEnv.flatMap { environment[$0] }
+                var base = provider.baseURL
+                while base.hasSuffix("/") { base.removeLast() }
+                let upstream = entry.model ?? model
+                deployments.append(ProviderDeployment(
+                    provider: provider.name, kind: provider.kind, baseURL: base, apiKey: key,
+                    upstreamModel: upstream, apiVersion: provider.apiVersion, defaultMaxTokens: provider.defaultMaxTokens,
+                    price: pricing[upstream] ?? pricing[model], currency: currency, weight: max(1, entry.weight),
+                    limits: (entry.limits ?? .init()).overriding(provider.limits)
+                ))
             }
-            guard ProviderAdapters.adapter(for: provider.kind) != nil else {
-                throw WorkerError("provider '\(provider.name)' has kind '\(provider.kind)'; supported: \(ProviderAdapters.kinds.sorted())")
+            for fallback in route.fallbacks where routes[fallback] == nil {
+                throw WorkerError("route '\(model)' falls back on '\(fallback)', which is not a route")
             }
-            let key = provider.apiKey ?? provider.apiKeyEnv.flatMap { environment[$0] }
-            var base = provider.baseURL
-            while base.hasSuffix("/") { base.removeLast() }
-            let upstream = route.model ?? model
-            resolved[model] = ProviderDeployment(
-                provider: provider.name, kind: provider.kind, baseURL: base, apiKey: key,
-                upstreamModel: upstream, apiVersion: provider.apiVersion, defaultMaxTokens: provider.defaultMaxTokens,
-                price: pricing[upstream] ?? pricing[model], currency: currency
-            )
+            resolved[model] = ProviderRoute(name: model, strategy: route.strategy, deployments: deployments, fallbacks: route.fallbacks)
         }
         self.routes = resolved
     }
 
-    public func route(for model: String) -> ProviderDeployment? { routes[model] }
+    public func route(named model: String) -> ProviderRoute? { routes[model] }
+
+    /// Every deployment of every route, one per label (the first configuration of a label wins).
+    public var deployments: [ProviderDeployment] {
+        var seen = Set<String>()
+        return routes.keys.sorted().flatMap { routes[$0]?.deployments ?? [] }.filter { seen.insert($0.label).inserted }
+    }
+
+    /// The routes to try for `model`: its own, then its fallbacks depth-first, each once
+    /// (configuration validation refuses cycles; this guards anyway).
+    public func chain(for model: String) -> [ProviderRoute] {
+        var order: [ProviderRoute] = []
+        var seen = Set<String>()
+        func visit(_ name: String) {
+            guard seen.insert(name).inserted, let route = routes[name] else { return }
+            order.append(route)
+            for fallback in route.fallbacks { visit(fallback) }
+        }
+        visit(model)
+        return order
+    }
 }
 
 /// A configuration problem in the worker setup.

@@ -1,14 +1,49 @@
 import Synchronization
 import SluiceCore
 
-/// Jobs taken from Kafka that wait for a free provider slot, handed out by priority weight.
+/// Jobs taken from Kafka that wait for a free provider slot, handed out by priority weight and,
+/// within a priority, round robin across tenants.
 ///
 /// Weighted round robin over p0/p1/p2: with all three backlogged, starts follow the weights
 /// (default 8:4:1); a lone priority gets every slot, so bulk work never starves and never idles.
+/// Within a priority each tenant with work waiting gets one start per turn, so a tenant with
+/// 100,000 queued jobs delays a tenant with 10 by one job per turn, not by 100,000.
 final class WeightedJobQueue<Item: Sendable>: Sendable {
+    /// One priority's waiting jobs: a FIFO per tenant and the turn order of tenants with work.
+    private struct Lane {
+        var tenants: [String: FIFO<Item>] = [:]
+        var turns = FIFO<String>()
+        var count = 0
+
+        mutating func push(_ item: Item, tenant: String, front: Bool) {
+            if tenants[tenant] == nil {
+                tenants[tenant] = FIFO<Item>()
+                if front { turns.prepend(tenant) } else { turns.append(tenant) }
+            }
+            if front { tenants[tenant]?.prepend(item) } else { tenants[tenant]?.append(item) }
+            count += 1
+        }
+
+        mutating func pop() -> Item? {
+            guard let tenant = turns.popFirst(), var fifo = tenants[tenant], let item = fifo.popFirst() else { return nil }
+            count -= 1
+            if fifo.isEmpty {
+                tenants[tenant] = nil
+            } else {
+                tenants[tenant] = fifo
+                turns.append(tenant)
+            }
+            return item
+        }
+
+        mutating func drain() -> [Item] {
+            defer { self = Lane() }
+            return tenants.values.flatMap { Array($0.remaining) }
+        }
+    }
+
     private struct State {
-        var queues: [[Item]] = [[], [], []]
-        var heads: [Int] = [0, 0, 0]
+        var lanes: [Lane] = [Lane(), Lane(), Lane()]
         var credits: [Int]
         var waiters: [CheckedContinuation<Item?, Never>] = []
         var finished = false
@@ -19,27 +54,14 @@ final class WeightedJobQueue<Item: Sendable>: Sendable {
         mutating func pop(weights: [Int]) -> Item? {
             guard count > 0 else { return nil }
             for pass in 0..<2 {
-                for p in 0..<3 where heads[p] < queues[p].count && credits[p] > 0 {
+                for p in 0..<3 where lanes[p].count > 0 && credits[p] > 0 {
                     credits[p] -= 1
-                    return take(p)
+                    count -= 1
+                    return lanes[p].pop()
                 }
                 if pass == 0 { credits = weights }  // every waiting priority used its share: new round
             }
             return nil
-        }
-
-        private mutating func take(_ p: Int) -> Item {
-            let item = queues[p][heads[p]]
-            heads[p] += 1
-            count -= 1
-            if heads[p] == queues[p].count {
-                queues[p].removeAll(keepingCapacity: true)
-                heads[p] = 0
-            } else if heads[p] >= 1024 {
-                queues[p].removeFirst(heads[p])
-                heads[p] = 0
-            }
-            return item
         }
     }
 
@@ -56,13 +78,16 @@ final class WeightedJobQueue<Item: Sendable>: Sendable {
 
     /// Queues `item`, or hands it straight to a waiting taker.
     ///
+    /// - Parameters:
+    ///   - tenant: whose job it is; tenants of one priority take turns.
+    ///   - front: first in its tenant's line (a job back from a short wait for capacity).
     /// - Returns: false when the queue was closed: the item was not taken.
     @discardableResult
-    func push(_ item: Item, priority: Priority) -> Bool {
+    func push(_ item: Item, priority: Priority, tenant: String = "", front: Bool = false) -> Bool {
         let (waiter, taken): (CheckedContinuation<Item?, Never>?, Bool) = state.withLock { s in
             if s.closed { return (nil, false) }
             if !s.waiters.isEmpty { return (s.waiters.removeFirst(), true) }
-            s.queues[Self.index(priority)].append(item)
+            s.lanes[Self.index(priority)].push(item, tenant: tenant, front: front)
             s.count += 1
             return (nil, true)
         }
@@ -70,7 +95,7 @@ final class WeightedJobQueue<Item: Sendable>: Sendable {
         return taken
     }
 
-    /// The next item by weight; waits while empty; nil once finished and drained.
+    /// The next item by weight and tenant turn; waits while empty; nil once finished and drained.
     func next() async -> Item? {
         await withCheckedContinuation { (continuation: CheckedContinuation<Item?, Never>) in
             let immediate: Item?? = state.withLock { s in
@@ -90,11 +115,7 @@ final class WeightedJobQueue<Item: Sendable>: Sendable {
             s.closed = true
             s.finished = true
             var items: [Item] = []
-            for p in 0..<3 {
-                items += s.queues[p][s.heads[p]...]
-                s.queues[p] = []
-                s.heads[p] = 0
-            }
+            for p in 0..<3 { items += s.lanes[p].drain() }
             s.count = 0
             defer { s.waiters.removeAll() }
             return (items, s.waiters)
@@ -120,4 +141,40 @@ final class WeightedJobQueue<Item: Sendable>: Sendable {
         case .p2: 2
         }
     }
+}
+
+/// First in, first out, with amortised O(1) removal from the front.
+private struct FIFO<Element> {
+    var items: [Element] = []
+    var head = 0
+    var isEmpty: Bool { head == items.count }
+    var count: Int { items.count - head }
+
+    mutating func append(_ item: Element) { items.append(item) }
+
+    /// Puts `item` first (a job coming back from a short wait keeps its place).
+    mutating func prepend(_ item: Element) {
+        if head > 0 {
+            head -= 1
+            items[head] = item
+        } else {
+            items.insert(item, at: 0)
+        }
+    }
+
+    mutating func popFirst() -> Element? {
+        guard !isEmpty else { return nil }
+        let item = items[head]
+        head += 1
+        if head == items.count {
+            items.removeAll(keepingCapacity: true)
+            head = 0
+        } else if head >= 1024 {
+            items.removeFirst(head)
+            head = 0
+        }
+        return item
+    }
+
+    var remaining: ArraySlice<Element> { items[head...] }
 }

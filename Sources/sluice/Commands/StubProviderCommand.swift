@@ -47,7 +47,18 @@ struct StubProviderCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Answer the first N calls of each job id (X-Sluice-Job-Id) with 429.")
     var failFirstCalls: Int = 0
 
+    @Option(name: .long, help: "Enforced requests per minute, answered 429 with the dialect's rate-limit headers beyond it (0: none).")
+    var rpm: Int = 0
+
+    @Option(name: .long, help: "Enforced tokens per minute (prompt + completion; 0: none).")
+    var tpm: Int = 0
+
+    @Option(name: .long, help: "Send the dialect's rate-limit headers (x-ratelimit-*, anthropic-ratelimit-*): true or false.")
+    var rateLimitHeaders: Bool = true
+
     func validate() throws {
+        guard (0...100_000_000).contains(rpm) else { throw ValidationError("--rpm must be between 0 and 100000000") }
+        guard (0...100_000_000_000).contains(tpm) else { throw ValidationError("--tpm must be between 0 and 100000000000") }
         guard [errorRate, rateLimitRate, hangRate, malformedRate].allSatisfy({ (0...1).contains($0) }) else {
             throw ValidationError("--error-rate, --rate-limit-rate, --hang-rate and --malformed-rate are fractions between 0 and 1")
         }
@@ -69,7 +80,9 @@ struct StubProviderCommand: AsyncParsableCommand {
             faults: StubFaults(
                 latencyMs: latencyMs, latencyJitterMs: latencyJitterMs,
                 latencyDistribution: StubLatencyDistribution(rawValue: latencyDistribution) ?? .uniform,
-                errorRate: errorRate, errorStatus: errorStatus, malformedRate: malformedRate, rateLimitRate: rateLimitRate, retryAfterSeconds: retryAfter, hangRate: hangRate, failFirstCalls: failFirstCalls)
+                errorRate: errorRate, errorStatus: errorStatus, malformedRate: malformedRate, rateLimitRate: rateLimitRate,
+                retryAfterSeconds: retryAfter, hangRate: hangRate, failFirstCalls: failFirstCalls,
+                rpm: rpm, tpm: tpm, rateLimitHeaders: rateLimitHeaders)
         )
         try await runServiceGroup([StubProviderService(configuration: configuration, logger: logger)], logger: logger)
     }
