@@ -23,16 +23,20 @@ public struct IngressService: Service {
     private let logger: Logger
     /// The audit log (`/v1/audit/*`); nil serves no audit routes.
     public var audit: (any AuditReader)?
+    private let operations: IngressOperations
 
     /// - Parameters:
     ///   - models: the model names clients may ask for (the configured routes).
     ///   - jobs: where job status comes from (the ledger).
     ///   - clock: creation times, deadlines and key expiry are read from it.
+    ///   - operations: what `/readyz` and `/metrics` answer from.
     /// - Throws: `IngressError` when a tenant's key has an unknown role.
     public init(
         configuration: IngressConfiguration, tenants: [TenantConfiguration], models: Set<String>,
-        enqueuer: JobEnqueuer, jobs: any JobLookup, clock: WallClock = .system, logger: Logger
+        enqueuer: JobEnqueuer, jobs: any JobLookup, clock: WallClock = .system, logger: Logger,
+        operations: IngressOperations = IngressOperations()
     ) throws {
+        self.operations = operations
         self.clock = clock
         self.configuration = configuration
         self.keys = try KeyRing(tenants: tenants)
@@ -58,8 +62,23 @@ public struct IngressService: Service {
         router.get("/healthz") { _, _ in
             Self.json(.ok, ["status": "ok"] as JSONValue)
         }
-        router.post("/v1/jobs") { request, context in
-            try await submit(request, context: context)
+        router.get("/readyz") { _, _ in
+            await ready()
+        }
+        if let metrics = operations.metrics {
+            router.get("/metrics") { _, _ in
+                var headers = HTTPFields()
+                headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
+                return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: await metrics())))
+            }
+        }
+        router.post("/v1/jobs") { request, context -> Response in
+            do {
+                return try await submit(request, context: context)
+            } catch {
+                IngressMetrics.rejected(error)
+                throw error
+            }
         }
         router.get("/v1/jobs/:id") { request, context in
             try await status(request, context: context)
@@ -72,6 +91,13 @@ public struct IngressService: Service {
     }
 
     // MARK: - Handlers
+
+    /// 200 when every readiness check passes, else 503; the body names each check either way.
+    private func ready() async -> Response {
+        let outcomes = await operations.readiness.evaluate()
+        let status: HTTPResponse.Status = outcomes.allSatisfy(\.passed) ? .ok : .serviceUnavailable
+        return Self.json(status, IngressOperations.readinessBody(outcomes))
+    }
 
     private func submit(_ request: Request, context: BasicRequestContext) async throws -> Response {
         let principal = try keys.authenticate(request.headers[.authorization])
@@ -120,6 +146,7 @@ public struct IngressService: Service {
             createdAtMs: job.createdAtMs, metadata: job.metadata
         )
         recent.remember(view)
+        IngressMetrics.accepted(tenant: job.tenant, priority: job.priority)
         return Self.accepted(view, replayed: false)
     }
 

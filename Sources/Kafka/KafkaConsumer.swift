@@ -67,6 +67,16 @@ public final class KafkaConsumer: Service, Sendable {
         core.snapshot.assigned
     }
 
+    // MARK: - Observing
+
+    /// What the member holds now, for readiness and metrics.
+    public var status: KafkaConsumerStatus {
+        let snapshot = core.snapshot
+        return KafkaConsumerStatus(
+            joinedGroup: core.joined, assignedPartitions: snapshot.assigned, outstanding: snapshot.outstanding,
+            buffered: snapshot.buffered)
+    }
+
     // MARK: - Service
 
     /// Polls on a dedicated thread until graceful shutdown; then stops handing out messages,
@@ -92,4 +102,17 @@ public final class KafkaConsumer: Service, Sendable {
             throw error
         }
     }
+}
+
+/// A consumer group member's state at one moment.
+public struct KafkaConsumerStatus: Sendable {
+    /// The group has given this member an assignment (possibly empty, when the group has more
+    /// members than partitions) and has not taken it away by an error since.
+    public var joinedGroup: Bool
+    /// How many partitions it owns.
+    public var assignedPartitions: Int
+    /// Messages handed out and not yet marked done or released: the work in flight.
+    public var outstanding: Int
+    /// Messages fetched and waiting to be handed out.
+    public var buffered: Int
 }

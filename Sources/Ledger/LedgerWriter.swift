@@ -166,6 +166,7 @@ public final class LedgerWriter: Service, Sendable {
             }
         }
         let rejected = try await applyRetrying(entries, malformed: malformed)
+        LedgerMetrics.written(entries, setAside: rejected.count + malformed.count)
         for reject in rejected {
             self.rejected.add(1, ordering: .relaxed)
             logger.error(

@@ -525,12 +525,16 @@ public struct LLMWorkerPool: Service {
         } catch {
             return (.permanent(error), nil, nil)
         }
+        let callStarted = ContinuousClock.now
+        let result: (ProviderOutcome, Int?, RateLimitSnapshot?)
         do {
             let response = try await http.execute(request)
-            return (adapter.interpret(response), response.status, adapter.rateLimits(in: response))
+            result = (adapter.interpret(response), response.status, adapter.rateLimits(in: response))
         } catch {
-            return (adapter.interpret(error), nil, nil)
+            result = (adapter.interpret(error), nil, nil)
         }
+        WorkerMetrics.providerCall(deployment, outcome: result.0, elapsed: ContinuousClock.now - callStarted)
+        return result
     }
 
     /// Ends the job as cancelled when a cancellation of it is known (nil otherwise); a slot it
@@ -627,6 +631,7 @@ public struct LLMWorkerPool: Service {
         }
         switch await publisher.send(records) {
         case .sent:
+            WorkerMetrics.resultPublished(result, job: job)
             return .finished
         case .stopped:
             return .abandoned

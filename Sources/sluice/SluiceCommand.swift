@@ -10,7 +10,7 @@ struct SluiceCommand: AsyncParsableCommand {
         abstract: "Self-hosted asynchronous LLM job broker.",
         subcommands: [
             ServeCommand.self, IngressCommand.self, WorkerCommand.self, LedgerCommand.self, TopicsCommand.self,
-            KeysCommand.self, DLQCommand.self, AuditCommand.self, StubProviderCommand.self, BenchCommand.self,
+            KeysCommand.self, DLQCommand.self, JobsCommand.self, AuditCommand.self, StubProviderCommand.self, BenchCommand.self,
         ]
     )
 }
@@ -32,6 +32,7 @@ struct CommonOptions: ParsableArguments {
 
     func wiring(_ label: String) throws -> Wiring {
         let logger = logger(label)
+        MetricsBootstrap.once()
         let path = config ?? ProcessInfo.processInfo.environment["SLUICE_CONFIG"]
         return Wiring(configuration: try ConfigurationLoader.load(path: path), logger: logger)
     }

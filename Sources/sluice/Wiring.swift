@@ -13,6 +13,8 @@ import Workers
 struct Wiring {
     let configuration: SluiceConfiguration
     let logger: Logger
+    /// Readiness checks and metrics samplers of this process, added by the builders below.
+    let operations = ProcessOperations()
 
     var topics: TopicCatalog { configuration.kafka.topics }
 
@@ -66,13 +68,15 @@ struct Wiring {
 
     func workerPool(producer: KafkaProducer, cancellations: CancelledJobs? = nil) throws -> LLMWorkerPool {
         let w = configuration.workers
+        // The consumer waits for the pool's shutdown grace (and the last publishes after it)
+        // before it commits and leaves.
+        let jobs = try consumer(
+            group: topics.workersGroup, topics: topics.allJobs, maxOutstanding: w.maxInFlight,
+            drainTimeoutMs: w.shutdownGraceMs + 15_000)
+        operations.addConsumer(jobs, name: "workers", group: topics.workersGroup)
         return LLMWorkerPool(
             configuration: w,
-            // The consumer waits for the pool's shutdown grace (and the last publishes after it)
-            // before it commits and leaves.
-            consumer: try consumer(
-                group: topics.workersGroup, topics: topics.allJobs, maxOutstanding: w.maxInFlight,
-                drainTimeoutMs: w.shutdownGraceMs + 15_000),
+            consumer: jobs,
             producer: producer, topics: topics,
             router: try ProviderRouter(
                 routes: configuration.routes,
@@ -111,21 +115,28 @@ struct Wiring {
             group: topics.ledgerGroup, topics: [topics.audit, topics.results],
             maxOutstanding: configuration.ledger.batchSize * 4
         )
+        operations.addLedgerCheck(store, writable: true)
         let signer = try AuditKeyFile.loadOrCreate(path: configuration.ledger.resolvedSigningKeyFile, logger: logger)
         try store.registerSigningKey(signer)
+        // The job records, kept until their results arrive, for `sluice jobs requeue`.
+        let requests = try self.consumer(
+            group: "\(topics.ledgerGroup)-requests", topics: topics.allJobs, maxOutstanding: configuration.ledger.batchSize * 4)
         return [
             consumer,
             LedgerWriter(
                 store: store, consumer: consumer, topics: topics, configuration: configuration.ledger, signer: signer,
                 logger: logger),
+            requests, JobRequestKeeper(store: store, consumer: requests, configuration: configuration.ledger, logger: logger),
         ]
     }
 
     func ingress(producer: KafkaProducer, jobs: any JobLookup & AuditReader) throws -> IngressService {
+        try operations.addBrokerCheck(self)
         var service = try IngressService(
             configuration: configuration.ingress, tenants: configuration.tenants, models: Set(configuration.routes.keys),
             enqueuer: JobEnqueuer(producer: producer, topics: topics, actor: "ingress:\(Self.instance)"),
-            jobs: jobs, logger: logger
+            jobs: jobs, logger: logger,
+            operations: IngressOperations(readiness: operations.readiness, metrics: { [operations] in operations.metricsText() })
         )
         service.audit = jobs
         return service

@@ -51,6 +51,9 @@ final class ConsumerCore: Sendable {
         /// Incremented for each assignment; 0 is never used (see `KafkaMessage(topic:…)`).
         var generation: UInt64 = 0
         var paused = false
+        /// Whether the group gave this member an assignment (possibly empty) since it last lost
+        /// one: it has joined its group (`/readyz`).
+        var joined = false
         /// Partitions whose watermark may have moved since the last `rd_kafka_offsets_store`.
         var dirty: Set<TopicPartition> = []
         var drainDeadline = ContinuousClock.now
@@ -247,6 +250,11 @@ final class ConsumerCore: Sendable {
     /// Counts for tests and metrics.
     var snapshot: (buffered: Int, outstanding: Int, paused: Bool, assigned: Int, phase: Phase) {
         state.withLock { ($0.buffer.count, $0.outstanding, $0.paused, $0.trackers.count, $0.phase) }
+    }
+
+    /// Whether the member has joined its group (see `State.joined`).
+    var joined: Bool {
+        state.withLock { $0.joined }
     }
 
     // MARK: - Reader side
@@ -595,6 +603,7 @@ final class ConsumerCore: Sendable {
         case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
             let pause = state.withLock { state -> Bool in
                 state.generation += 1
+                state.joined = true
                 for topicPartition in partitions {
                     state.trackers[topicPartition] = PartitionTracker(generation: state.generation)
                 }
@@ -613,6 +622,7 @@ final class ConsumerCore: Sendable {
 
         default:
             logger.error("Kafka consumer rebalance error; dropping the assignment", metadata: ["error": "\(KafkaError(err, context: ""))"])
+            state.withLock { $0.joined = false }
             revoke(rk, nil, Array(state.withLock { $0.trackers.keys }), lost: true)
             _ = rd_kafka_assign(rk, nil)
         }

@@ -133,6 +133,7 @@ struct LedgerTransaction {
             else { return }
             try row.update(db)
         }
+        try db.cachedStatement(sql: LedgerStore.forgetRequest).execute(arguments: [result.jobID, result.replay])
 
         guard
             var job = try job(

@@ -27,6 +27,9 @@ enum LedgerMigrations {
         migrator.registerMigration("v6-audit-chain") { db in
             try createV6(db)
         }
+        migrator.registerMigration("v8-job-request") { db in
+            try createV8(db)
+        }
         return migrator
     }
 
@@ -209,6 +212,22 @@ enum LedgerMigrations {
             t.primaryKey("key_id", .text)
             t.column("public_key", .blob).notNull()
             t.column("created_at_ms", .integer).notNull()
+        }
+    }
+
+    // MARK: - v8
+
+    private static func createV8(_ db: Database) throws {
+        // The job record of each accepted job that has no result yet, as its job topic holds
+        // it, so that `sluice jobs requeue --unfinished` can queue it again after a broker lost
+        // it. A row is deleted when the job's result is stored: prompts are kept only while
+        // their job may still need them. `replay` is the run the row belongs to.
+        try db.create(table: "job_requests") { t in
+            t.primaryKey("job_id", .text)
+            t.column("tenant", .text).notNull()
+            t.column("replay", .integer).notNull()
+            t.column("created_at_ms", .integer).notNull()
+            t.column("envelope", .blob).notNull()
         }
     }
 }

@@ -35,6 +35,7 @@ struct IngressCommand: AsyncParsableCommand {
     func run() async throws {
         try await options.runServices("sluice.ingress") { wiring in
             let store = try await Self.openLedger(wiring)
+            wiring.operations.addLedgerCheck(store, writable: false)
             let producer = try wiring.producer()
             return [producer, try wiring.ingress(producer: producer, jobs: store)]
         }
