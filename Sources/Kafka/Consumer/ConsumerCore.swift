@@ -466,16 +466,6 @@ final class ConsumerCore: Sendable {
     private func accept(_ raw: UnsafeMutablePointer<rd_kafka_message_t>, _ rk: OpaquePointer) {
         var message = RDKafkaRecords.message(from: raw, generation: 0)
         let topicPartition = TopicPartition(topic: message.topic, partition: message.partition)
-        // The first message of an assignment is checked against the group's committed offset,
-        // which takes a round trip (once per partition and assignment, on this thread).
-        let needsStart = state.withLock { $0.trackers[topicPartition].map { !$0.startOffsetKnown } ?? false }
-        if needsStart {
-            let committed = committedOffset(rk, topicPartition)
-            state.withLock { state in
-                state.trackers[topicPartition]?.startOffset = committed
-                state.trackers[topicPartition]?.startOffsetKnown = true
-            }
-        }
         var resetFrom: Int64?
         var verdict = PartitionTracker.SkipVerdict.inOrder
         let handout = state.withLock { state -> (Waiter, KafkaMessage)? in
@@ -564,18 +554,6 @@ final class ConsumerCore: Sendable {
                 // (_IN_PROGRESS: the previous seek to the same offset is still under way.)
                 logger.warning("Kafka consumer seek failed", metadata: ["partition": "\(topicPartition)", "error": "\(KafkaError(err, context: ""))"])
             }
-        }
-    }
-
-    /// The group's committed offset for one partition; nil when none is committed or the
-    /// coordinator did not answer within `commitTimeoutMs`.
-    private func committedOffset(_ rk: OpaquePointer, _ topicPartition: TopicPartition) -> Int64? {
-        RDKafkaPartitionList.with([(topicPartition, nil)]) { list -> Int64? in
-            guard rd_kafka_committed(rk, list, Self.commitTimeoutMs) == RD_KAFKA_RESP_ERR_NO_ERROR,
-                list.pointee.cnt == 1, let element = list.pointee.elems?.pointee,
-                element.err == RD_KAFKA_RESP_ERR_NO_ERROR, element.offset >= 0
-            else { return nil }
-            return element.offset
         }
     }
 

@@ -45,8 +45,9 @@ struct PartitionTracker: Sendable {
     private(set) var handedOutCount = 0
     /// The last offset given to `rd_kafka_offsets_store`, to store only changes.
     var lastStored: Int64?
-    /// Where this assignment starts reading: the group's committed offset, looked up when the
-    /// first message arrives (nil: none committed, or the lookup failed).
+    /// Where this assignment starts reading, when known (the group's committed offset); nil
+    /// leaves the first message of an assignment unchecked. The consumer does not look it up
+    /// at present (see README, "Offset skips").
     var startOffset: Int64?
     /// Whether `startOffset` was looked up yet.
     var startOffsetKnown = false
