@@ -99,18 +99,9 @@ struct EndToEndTests {
     @Test("broker down: 503 with Retry-After, bounded by the produce timeout; broker back: jobs flow without restarting Sluice", .timeLimit(.minutes(5)))
     func brokerOutage() async throws {
         let port = Harness.freePort()
-        let brokerLogs = try Harness.tempDirectory("outage-broker")
-        let tansu = try Harness.tansu
         // A broker of this test's own, so that stopping it disturbs no other test.
-        @Sendable func startBroker() async throws -> SluiceProcess {
-            let broker = try SluiceProcess(
-                name: "tansu", executable: tansu,
-                arguments: ["broker", "--listener-url", "tcp://127.0.0.1:\(port)", "--advertised-listener-url", "tcp://127.0.0.1:\(port)"],
-                logPath: "\(brokerLogs)/tansu-\(UUID().uuidString.prefix(4)).log"
-            )
-            try await waitUntil("the broker listens", timeout: .seconds(20)) { Harness.isListening(port: port) }
-            return broker
-        }
+        let ownBroker = try OwnBroker(port: port, logs: try Harness.tempDirectory("outage-broker"))
+        @Sendable func startBroker() async throws -> SluiceProcess { try await ownBroker.start() }
         var broker = try await startBroker()
         defer { broker.kill() }
 

@@ -319,3 +319,27 @@ extension Harness {
         } == 0
     }
 }
+
+/// A dev broker of one test's own on a fixed port, for tests that stop and restart it (each
+/// start is a new, empty broker on the same address, as after a dev-broker restart).
+struct OwnBroker: Sendable {
+    let port: Int
+    let logs: String
+    let tansu: String
+
+    init(port: Int, logs: String) throws {
+        self.port = port
+        self.logs = logs
+        self.tansu = try Harness.tansu
+    }
+
+    func start() async throws -> SluiceProcess {
+        let broker = try SluiceProcess(
+            name: "tansu", executable: tansu,
+            arguments: ["broker", "--listener-url", "tcp://127.0.0.1:\(port)", "--advertised-listener-url", "tcp://127.0.0.1:\(port)"],
+            logPath: "\(logs)/tansu-\(UUID().uuidString.prefix(4)).log"
+        )
+        try await waitUntil("the broker listens", timeout: .seconds(20)) { Harness.isListening(port: port) }
+        return broker
+    }
+}

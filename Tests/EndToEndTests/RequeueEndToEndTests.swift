@@ -9,17 +9,9 @@ struct RequeueEndToEndTests {
     @Test("the stack restarts on an empty broker with jobs queued; requeue brings every accepted job to one result, each run once", .timeLimit(.minutes(5)))
     func requeueAfterBrokerRestart() async throws {
         let port = Harness.freePort()
-        let brokerLogs = try Harness.tempDirectory("requeue-broker")
-        let tansu = try Harness.tansu
-        @Sendable func startBroker() async throws -> SluiceProcess {
-            let broker = try SluiceProcess(
-                name: "tansu", executable: tansu,
-                arguments: ["broker", "--listener-url", "tcp://127.0.0.1:\(port)", "--advertised-listener-url", "tcp://127.0.0.1:\(port)"],
-                logPath: "\(brokerLogs)/tansu-\(UUID().uuidString.prefix(4)).log"
-            )
-            try await waitUntil("the broker listens", timeout: .seconds(20)) { Harness.isListening(port: port) }
-            return broker
-        }
+        // A broker of this test's own, so that stopping it disturbs no other test.
+        let ownBroker = try OwnBroker(port: port, logs: try Harness.tempDirectory("requeue-broker"))
+        @Sendable func startBroker() async throws -> SluiceProcess { try await ownBroker.start() }
         var broker = try await startBroker()
         defer { broker.kill() }
 
