@@ -77,6 +77,7 @@ let package = Package(
             name: "Workers",
             dependencies: [
                 "SluiceHTTP", "SluiceCore", "Kafka", "SluiceKafka",
+                .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

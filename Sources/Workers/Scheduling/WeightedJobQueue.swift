@@ -1,3 +1,4 @@
+import DequeModule
 import Synchronization
 import SluiceCore
 
@@ -11,13 +12,13 @@ import SluiceCore
 final class WeightedJobQueue<Item: Sendable>: Sendable {
     /// One priority's waiting jobs: a FIFO per tenant and the turn order of tenants with work.
     private struct Lane {
-        var tenants: [String: FIFO<Item>] = [:]
-        var turns = FIFO<String>()
+        var tenants: [String: Deque<Item>] = [:]
+        var turns = Deque<String>()
         var count = 0
 
         mutating func push(_ item: Item, tenant: String, front: Bool) {
             if tenants[tenant] == nil {
-                tenants[tenant] = FIFO<Item>()
+                tenants[tenant] = Deque<Item>()
                 if front { turns.prepend(tenant) } else { turns.append(tenant) }
             }
             if front { tenants[tenant]?.prepend(item) } else { tenants[tenant]?.append(item) }
@@ -25,12 +26,13 @@ final class WeightedJobQueue<Item: Sendable>: Sendable {
         }
 
         mutating func pop() -> Item? {
-            guard let tenant = turns.popFirst(), var fifo = tenants[tenant], let item = fifo.popFirst() else { return nil }
+            // Popped in place: copying the tenant's queue out of the dictionary and back would
+            // copy all of its waiting jobs on every start (the dictionary still holds them).
+            guard let tenant = turns.popFirst(), let item = tenants[tenant]?.popFirst() else { return nil }
             count -= 1
-            if fifo.isEmpty {
+            if tenants[tenant]?.isEmpty == true {
                 tenants[tenant] = nil
             } else {
-                tenants[tenant] = fifo
                 turns.append(tenant)
             }
             return item
@@ -38,7 +40,7 @@ final class WeightedJobQueue<Item: Sendable>: Sendable {
 
         mutating func drain() -> [Item] {
             defer { self = Lane() }
-            return tenants.values.flatMap { Array($0.remaining) }
+            return tenants.values.flatMap { Array($0) }
         }
     }
 
@@ -141,40 +143,4 @@ final class WeightedJobQueue<Item: Sendable>: Sendable {
         case .p2: 2
         }
     }
-}
-
-/// First in, first out, with amortised O(1) removal from the front.
-private struct FIFO<Element> {
-    var items: [Element] = []
-    var head = 0
-    var isEmpty: Bool { head == items.count }
-    var count: Int { items.count - head }
-
-    mutating func append(_ item: Element) { items.append(item) }
-
-    /// Puts `item` first (a job coming back from a short wait keeps its place).
-    mutating func prepend(_ item: Element) {
-        if head > 0 {
-            head -= 1
-            items[head] = item
-        } else {
-            items.insert(item, at: 0)
-        }
-    }
-
-    mutating func popFirst() -> Element? {
-        guard !isEmpty else { return nil }
-        let item = items[head]
-        head += 1
-        if head == items.count {
-            items.removeAll(keepingCapacity: true)
-            head = 0
-        } else if head >= 1024 {
-            items.removeFirst(head)
-            head = 0
-        }
-        return item
-    }
-
-    var remaining: ArraySlice<Element> { items[head...] }
 }
