@@ -112,43 +112,35 @@ struct EndToEndTests {
         let before = try await d.submitAll((0..<20).map { (tenant: "acme", text: Self.prompt($0, tenant: "acme")) })
         _ = try await d.awaitTerminal(before, timeout: .seconds(60))
 
-        // Known defect, not yet explained: `serve` sometimes exits without a word during the
-        // outage or right after the broker comes back (about 1 run in 4 on a loaded 2-core box;
-        // README, Limits). Only that symptom is matched: a connection to `serve` refused or
-        // reset. Any other failure still fails the test.
-        try await withKnownIssue("serve sometimes exits during a dev-broker outage", isIntermittent: true) {
-            broker.kill()
-            _ = await broker.exitStatus()
-            let body = #"{"model":"demo","messages":[{"role":"user","content":"Is anyone there? Hello."}]}"#
-            for _ in 0..<3 {
-                let started = ContinuousClock.now
-                let response = try await d.submit(body: body)
-                let elapsed = ContinuousClock.now - started
-                #expect(response.status == 503, "got \(response.status): \(response.bodyText)")
-                #expect(response.header("retry-after") != nil)
-                // Bounded by produce_timeout_ms (3 s here), not hanging; slack for a loaded box.
-                #expect(elapsed < .seconds(15), "503 took \(elapsed)")
-                let error = try JSONDecoder().decode(JSONValue.self, from: Data(response.body))
-                #expect(error["error"]?["code"]?.stringValue == "queue_unavailable")
-            }
-
-            // The dev broker keeps nothing: a new one, topics applied again, same address.
-            broker = try await startBroker()
-            try await d.applyTopics()
-            var after: [String: String] = [:]
-            try await waitUntil("ingress accepts again", timeout: .seconds(60), interval: .milliseconds(500)) {
-                (try await d.submit(body: body)).status == 202
-            }
-            after = try await d.submitAll((100..<120).map { (tenant: "acme", text: Self.prompt($0, tenant: "acme")) })
-            let jobs = try await d.awaitTerminal(after, timeout: .seconds(120))
-            #expect(jobs.values.allSatisfy { $0["status"]?.stringValue == "succeeded" })
-            #expect(d.processes["serve"]?.isRunning == true)
-        } matching: { issue in
-            guard let curl = issue.error as? CurlError else { return false }
-            return curl.isConnectFailure || curl.code == 56
+        // This outage once killed `serve` about 1 run in 4 (a SIGSEGV in librdkafka, patched by
+        // scripts/setup; README, "The two commands"): the process must still be running at the end.
+        broker.kill()
+        _ = await broker.exitStatus()
+        let body = #"{"model":"demo","messages":[{"role":"user","content":"Is anyone there? Hello."}]}"#
+        for _ in 0..<3 {
+            let started = ContinuousClock.now
+            let response = try await d.submit(body: body)
+            let elapsed = ContinuousClock.now - started
+            #expect(response.status == 503, "got \(response.status): \(response.bodyText)")
+            #expect(response.header("retry-after") != nil)
+            // Bounded by produce_timeout_ms (3 s here), not hanging; slack for a loaded box.
+            #expect(elapsed < .seconds(15), "503 took \(elapsed)")
+            let error = try JSONDecoder().decode(JSONValue.self, from: Data(response.body))
+            #expect(error["error"]?["code"]?.stringValue == "queue_unavailable")
         }
+
+        // The dev broker keeps nothing: a new one, topics applied again, same address.
+        broker = try await startBroker()
+        try await d.applyTopics()
+        var after: [String: String] = [:]
+        try await waitUntil("ingress accepts again", timeout: .seconds(60), interval: .milliseconds(500)) {
+            (try await d.submit(body: body)).status == 202
+        }
+        after = try await d.submitAll((100..<120).map { (tenant: "acme", text: Self.prompt($0, tenant: "acme")) })
+        let jobs = try await d.awaitTerminal(after, timeout: .seconds(120))
+        #expect(jobs.values.allSatisfy { $0["status"]?.stringValue == "succeeded" })
         if let serve = d.processes["serve"], !serve.isRunning {
-            print("outage test: serve exited with status \(await serve.exitStatus()) (see its log: \(serve.logPath))")
+            Issue.record("serve exited with status \(await serve.exitStatus()) during the outage (its log: \(serve.logPath))")
         }
     }
 }
