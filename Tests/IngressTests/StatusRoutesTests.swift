@@ -107,6 +107,18 @@ struct StatusRoutesTests {
         }
     }
 
+    @Test("the ingress service describes itself without its API keys (swift-service-lifecycle logs it)")
+    func describedWithoutKeys() throws {
+        let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(bootstrapServers: "127.0.0.1:1"), logger: Logger(label: "test"))
+        let service = try IngressService(
+            configuration: IngressConfiguration(), tenants: Self.tenants, models: ["demo"],
+            enqueuer: JobEnqueuer(producer: producer, topics: TopicCatalog(prefix: "tstatus")),
+            jobs: EmptyLedger(), logger: Logger(label: "test"))
+        for text in [String(describing: service), String(reflecting: service)] {
+            #expect(!text.contains("sk-sluice-"), "\(text)")
+        }
+    }
+
     @Test("without a status source there is no page")
     func absent() async throws {
         try await Self.app(IngressOperations()).test(.router) { client in

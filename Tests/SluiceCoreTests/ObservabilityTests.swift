@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import SluiceCore
 import Testing
@@ -109,6 +110,20 @@ struct ObservabilityTests {
         var configuration = SluiceConfiguration()
         configuration.tracing = bad
         #expect(configuration.problems().contains { $0.hasPrefix("tracing.queue_capacity") })
+    }
+
+    @Test("a configuration's description names no API key, of a tenant or of a provider")
+    func redacted() throws {
+        let yaml = #"""
+            {"tenants": [{"id": "acme", "keys": [{"key": "sk-sluice-secret-tenant-key", "role": "admin"}]}],
+             "providers": [{"name": "p", "kind": "openai", "base_url": "http://x/v1", "api_key": "sk-secret-provider-key"}]}
+            """#
+        let configuration = try JSONDecoder().decode(SluiceConfiguration.self, from: Data(yaml.utf8))
+        for text in [String(describing: configuration), String(reflecting: configuration), "\(configuration.tenants)", "\(configuration.providers)"] {
+            #expect(!text.contains("sk-sluice-secret-tenant-key"))
+            #expect(!text.contains("sk-secret-provider-key"))
+            #expect(text.contains("<redacted>"))
+        }
     }
 
     @Test("tenant labels are capped: past the cap, new tenants share 'other'")

@@ -10,7 +10,7 @@ import SluiceCore
 /// names answer.
 public struct OperationsServer: Service {
     private let host: String
-    private let port: Int
+    let port: Int
     private let operations: IngressOperations
     private let logger: Logger
 
