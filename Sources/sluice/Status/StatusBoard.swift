@@ -20,7 +20,8 @@ final class StatusBoard: Service, Sendable {
         var accepted: Int64
         var finished: Int64
         var failed: Int64
-        /// Jobs read and not finished here, plus the worker group's lag on this process's partitions.
+        /// The worker group's lag on this process's partitions (which includes the jobs it holds),
+        /// or the jobs it holds when that is more.
         var backlog: Int64
     }
 
@@ -106,7 +107,9 @@ final class StatusBoard: Service, Sendable {
             atMs: clock.nowMs(), accepted: tap.total("sluice_jobs_accepted_total"),
             finished: StatusTap.resultStatuses.reduce(0) { $0 + tap.total("sluice_results_total:\($1)") },
             failed: tap.total("sluice_results_total:failed"),
-            backlog: held + (operations.lag(group: workersGroup) ?? 0))
+            // The lag already counts what this process holds (it runs from the lowest unfinished
+            // offset); without a lag figure, what is held is the best known.
+            backlog: max(held, operations.lag(group: workersGroup) ?? 0))
         history.withLock { history in
             history.append(point)
             if history.count > Self.historyLength { history.removeFirst(history.count - Self.historyLength) }
