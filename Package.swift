@@ -16,7 +16,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.0"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
-        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.0.0"),
@@ -108,6 +108,17 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Span export over OTLP/HTTP (JSON) when `tracing.otlp_endpoint` is set.
+        .target(
+            name: "Telemetry",
+            dependencies: [
+                "SluiceCore", "SluiceHTTP",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
         // The load generator behind `sluice bench`.
         .target(
             name: "Bench",
@@ -117,7 +128,7 @@ let package = Package(
         .executableTarget(
             name: "sluice",
             dependencies: [
-                "SluiceCore", "SluiceHTTP", "Kafka", "Ingress", "Workers", "Ledger", "StubProvider", "Bench",
+                "SluiceCore", "SluiceHTTP", "Kafka", "Ingress", "Workers", "Ledger", "StubProvider", "Bench", "Telemetry",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -155,7 +166,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SluiceHTTPTests",
-            dependencies: ["SluiceHTTP", "SluiceCore", "StubProvider", "StubHarness"],
+            dependencies: ["SluiceHTTP", "SluiceCore", "StubProvider", "StubHarness", "Telemetry"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -58,6 +58,7 @@ public struct IngressService: Service {
     /// The routes, for the server and for in-process tests.
     public func buildRouter() -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: HTTPMetricsMiddleware())
         router.add(middleware: ErrorShapeMiddleware(logger: logger))
         router.get("/healthz") { _, _ in
             Self.json(.ok, ["status": "ok"] as JSONValue)
@@ -87,6 +88,7 @@ public struct IngressService: Service {
             try await cancel(request, context: context)
         }
         if let audit { AuditRoutes(reader: audit, keys: keys).register(on: router) }
+        if let status = operations.status { StatusRoutes(status: status, replay: operations.replayDeadLetters, keys: keys, logger: logger).register(on: router) }
         return router
     }
 
@@ -100,6 +102,7 @@ public struct IngressService: Service {
     }
 
     private func submit(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let startedAt = FinishedSpan.nowUnixNanos()
         let principal = try keys.authenticate(request.headers[.authorization])
         guard principal.role.maySubmit else { throw APIError.forbidden("Role '\(principal.role)' may not submit jobs.") }
         let body = try await readBody(request)
@@ -147,6 +150,8 @@ public struct IngressService: Service {
         )
         recent.remember(view)
         IngressMetrics.accepted(tenant: job.tenant, priority: job.priority)
+        logger.forJob(job).debug("job accepted", metadata: ["model": "\(job.model)", "priority": "\(job.priority.rawValue)"])
+        IngressSpans.accepted(job, incoming: request.headers[.traceparent], startedAt: startedAt)
         return Self.accepted(view, replayed: false)
     }
 
@@ -278,17 +283,10 @@ public struct IngressService: Service {
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: value.json.serialized())))
     }
 
-    /// Keeps a well-formed W3C `traceparent`, or starts a new trace.
+    /// Continues a well-formed W3C `traceparent` (as a child span of the caller's), or starts
+    /// a new trace.
     static func traceparent(_ incoming: String?) -> String {
-        if let incoming, incoming.utf8.count == 55 {
-            let parts = incoming.split(separator: "-")
-            if parts.count == 4, parts[1].count == 32, parts[2].count == 16, parts.allSatisfy({ $0.allSatisfy(\.isHexDigit) }) {
-                return incoming.lowercased()
-            }
-        }
-        var random = SystemRandomNumberGenerator()
-        let hex = { (n: UInt64) in String(n, radix: 16).leftPadded(to: 16) }
-        return "00-\(hex(random.next()))\(hex(random.next()))-\(hex(random.next()))-01"
+        TraceContext.continuing(incoming).traceparent
     }
 }
 
@@ -298,10 +296,4 @@ extension HTTPField.Name {
     static let idempotencyKey = HTTPField.Name("Idempotency-Key")!
     static let idempotentReplayed = HTTPField.Name("Idempotent-Replayed")!
     static let traceparent = HTTPField.Name("traceparent")!
-}
-
-extension String {
-    fileprivate func leftPadded(to width: Int) -> String {
-        count >= width ? self : String(repeating: "0", count: width - count) + self
-    }
 }

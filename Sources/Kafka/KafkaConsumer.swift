@@ -77,6 +77,14 @@ public final class KafkaConsumer: Service, Sendable {
             buffered: snapshot.buffered)
     }
 
+    /// Consumer lag of each assigned partition whose position and end are known: records after
+    /// the offset this member would commit, as of librdkafka's last fetch (sampled about once
+    /// a second).
+    public var partitionLags: [KafkaPartitionLag] {
+        core.lags.map { KafkaPartitionLag(topic: $0.key.topic, partition: Int($0.key.partition), lag: $0.value) }
+            .sorted { ($0.topic, $0.partition) < ($1.topic, $1.partition) }
+    }
+
     // MARK: - Service
 
     /// Polls on a dedicated thread until graceful shutdown; then stops handing out messages,
@@ -115,4 +123,12 @@ public struct KafkaConsumerStatus: Sendable {
     public var outstanding: Int
     /// Messages fetched and waiting to be handed out.
     public var buffered: Int
+}
+
+/// How far one partition's committed position is behind its end.
+public struct KafkaPartitionLag: Sendable, Equatable {
+    public var topic: String
+    public var partition: Int
+    /// Records not yet finished by the group on this partition.
+    public var lag: Int64
 }

@@ -6,7 +6,13 @@ enum LedgerMetrics {
     /// of committed batches (a redelivered record counts again: the store ignored it, but the
     /// write was done); `sluice_ledger_records_set_aside_total` counts those of them, and the
     /// undecodable ones, that went to `ledger_rejects` instead.
-    static func written(_ entries: [LedgerEntry], setAside: Int) {
+    ///
+    /// `sluice_ledger_batches_total` and `sluice_ledger_batch_write_seconds` time each batch's
+    /// transaction (retries of a failing write included): the ledger's write rate and how close
+    /// it is to falling behind.
+    static func written(_ entries: [LedgerEntry], setAside: Int, elapsed: Duration) {
+        Counter(label: "sluice_ledger_batches_total").increment()
+        Timer(label: "sluice_ledger_batch_write_seconds").record(duration: elapsed)
         var audit = 0
         for entry in entries {
             if case .audit = entry.record { audit += 1 }

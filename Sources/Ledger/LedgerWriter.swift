@@ -165,8 +165,12 @@ public final class LedgerWriter: Service, Sendable {
                 malformed.append(reject)
             }
         }
+        let started = ContinuousClock.now
+        let spanStart = FinishedSpan.nowUnixNanos()
         let rejected = try await applyRetrying(entries, malformed: malformed)
-        LedgerMetrics.written(entries, setAside: rejected.count + malformed.count)
+        if SpanRecorder.isEnabled { recordSpans(batch, startedAt: spanStart) }
+        LedgerMetrics.written(entries, setAside: rejected.count + malformed.count, elapsed: ContinuousClock.now - started)
+        if logger.logLevel <= .debug { logRecorded(batch) }
         for reject in rejected {
             self.rejected.add(1, ordering: .relaxed)
             logger.error(
@@ -178,6 +182,35 @@ public final class LedgerWriter: Service, Sendable {
         }
         for message in batch {
             consumer.markDone(message)
+        }
+    }
+
+    /// One debug line per result written, with the job's trace id from the record's
+    /// `traceparent` header: the ledger's end of the trace that began at ingress.
+    private func logRecorded(_ batch: [KafkaMessage]) {
+        for message in batch where message.topic == topics.results {
+            var metadata: Logger.Metadata = [
+                "job_id": "\(message.header(RecordHeader.jobID) ?? "")", "tenant": "\(message.header(RecordHeader.tenant) ?? "")",
+                "partition": "\(message.partition)", "offset": "\(message.offset)",
+            ]
+            if let trace = TraceContext.traceID(of: message.header(RecordHeader.traceparent)) { metadata["trace_id"] = "\(trace)" }
+            logger.debug("result recorded", metadata: metadata)
+        }
+    }
+
+    /// One `sluice.ledger.record` span per result written (consumer), a child of the span its
+    /// record carries: the batch's write, as seen by each job.
+    private func recordSpans(_ batch: [KafkaMessage], startedAt: UInt64) {
+        let end = FinishedSpan.nowUnixNanos()
+        for message in batch where message.topic == topics.results {
+            guard let parent = message.header(RecordHeader.traceparent).flatMap(TraceContext.init(traceparent:)) else { continue }
+            SpanRecorder.record(FinishedSpan(
+                name: "sluice.ledger.record", context: parent.child(), parentSpanID: parent.spanID, kind: .consumer,
+                startUnixNanos: startedAt, endUnixNanos: end,
+                attributes: [
+                    "sluice.job_id": message.header(RecordHeader.jobID) ?? "", "sluice.tenant": message.header(RecordHeader.tenant) ?? "",
+                    "messaging.kafka.offset": String(message.offset),
+                ]))
         }
     }
 

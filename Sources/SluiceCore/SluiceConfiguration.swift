@@ -21,6 +21,10 @@ public struct SluiceConfiguration: Sendable, Decodable {
     public var pricingCurrency: String
     /// How workers remember cancelled jobs. Default: see ``CancellationConfiguration``.
     public var cancellation = CancellationConfiguration()
+    /// Log line format. Default: see ``LoggingConfiguration``.
+    public var logging = LoggingConfiguration()
+    /// Span export. Default: none (see ``TracingConfiguration``).
+    public var tracing = TracingConfiguration()
 
     public init(
         kafka: BrokerConfiguration = .init(), ingress: IngressConfiguration = .init(),
@@ -42,6 +46,7 @@ public struct SluiceConfiguration: Sendable, Decodable {
 
     enum CodingKeys: String, CodingKey {
         case kafka, ingress, workers, ledger, tenants, providers, routes, pricing, pricingCurrency = "pricing_currency", cancellation
+        case logging, tracing
     }
 
     public init(from decoder: any Decoder) throws {
@@ -56,6 +61,8 @@ public struct SluiceConfiguration: Sendable, Decodable {
         pricing = try c.decodeIfPresent([String: PriceConfiguration].self, forKey: .pricing) ?? [:]
         pricingCurrency = try c.decodeIfPresent(String.self, forKey: .pricingCurrency) ?? "USD"
         cancellation = try c.decodeIfPresent(CancellationConfiguration.self, forKey: .cancellation) ?? .init()
+        logging = try c.decodeIfPresent(LoggingConfiguration.self, forKey: .logging) ?? .init()
+        tracing = try c.decodeIfPresent(TracingConfiguration.self, forKey: .tracing) ?? .init()
     }
 
     /// Problems a human must fix before this configuration can run, one sentence each.
@@ -83,6 +90,7 @@ public struct SluiceConfiguration: Sendable, Decodable {
         }
         problems += numberProblems()
         problems += cancellation.problems()
+        problems += logging.problems() + tracing.problems()
         return problems
     }
 

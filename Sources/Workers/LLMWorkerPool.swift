@@ -4,6 +4,7 @@ import ServiceLifecycle
 import SluiceCore
 import SluiceHTTP
 import SluiceKafka
+import Synchronization
 
 /// Runs jobs from the jobs topics against the providers and publishes their outcome.
 ///
@@ -38,7 +39,9 @@ public struct LLMWorkerPool: Service {
     private let router: ProviderRouter
     private let http: CurlHTTPClient
     /// One per deployment label: its pace and its breaker.
-    private let limiters: [String: DeploymentLimiter]
+    let limiters: [String: DeploymentLimiter]
+    /// Queue depth and calls running, for ``status``.
+    let gauges = WorkerPoolGauges()
     private let instance: String
     private let clock: WallClock
     private let backoff: Backoff
@@ -112,6 +115,7 @@ public struct LLMWorkerPool: Service {
     /// job it handed out is finished or released.
     public func run() async throws {
         let queue = WeightedJobQueue<WorkItem>(weights: configuration.weights)
+        gauges.queue.withLock { $0 = queue }
         let (shutdown, shutdownStarted) = AsyncStream.makeStream(of: Void.self)
         let (parks, parking) = AsyncStream.makeStream(of: (WorkItem, Int).self)
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -254,10 +258,12 @@ public struct LLMWorkerPool: Service {
             case .call(let granted):
                 grant = granted
             case .wait(let waitMs, let granted):
+                WorkerMetrics.capacityWait(deployment: granted?.limiter.deployment.label, deferred: false)
                 item.grant = granted
                 if item.waitingSinceMs == nil { item.waitingSinceMs = clock.nowMs() }
                 return .parked(item, waitMs: waitMs)
             case .defer(let untilMs, let reason):
+                WorkerMetrics.capacityWait(deployment: nil, deferred: true)
                 return await deferToRetryTopic(item, untilMs: untilMs, reason: reason)
             case .fail(let error):
                 return await finish(item, outcome: .permanent(error), attemptEvent: nil)
@@ -438,9 +444,19 @@ public struct LLMWorkerPool: Service {
             "route": .string(deployment.label), "provider": .string(deployment.provider), "model_route": .string(grant.route),
         ])])
         let callStart = clock.nowMs()
-        if item.startedAtMs == nil { item.startedAtMs = callStart }
+        if item.startedAtMs == nil {
+            item.startedAtMs = callStart
+            WorkerMetrics.queueWait(job, startedAtMs: callStart)
+        }
+        let jobLogger = logger.forJob(job)
         let (outcome, status, snapshot) = await execute(job, on: deployment)
         let latencyMs = clock.nowMs().subtractingReportingOverflow(callStart).partialValue
+        jobLogger.debug(
+            "provider call finished",
+            metadata: [
+                "deployment": "\(deployment.label)", "attempt": "\(attempt)", "http_status": "\(status.map { String($0) } ?? "none")",
+                "outcome": "\(outcome.name)", "latency_ms": "\(latencyMs)",
+            ])
         let startPublished = await started
         // Cancelled at the end of the shutdown grace: publish nothing more; the job runs again.
         if Task.isCancelled {
@@ -478,7 +494,7 @@ public struct LLMWorkerPool: Service {
             return await finish(item, outcome: expired, attemptEvent: attemptEvent)
         }
         let local = delayMs <= configuration.localRetryMaxMs
-        logger.info(
+        jobLogger.info(
             "retrying job",
             metadata: [
                 "job_id": "\(job.id)", "attempt": "\(attempt)", "delay_ms": "\(delayMs)", "error": "\(error.message)",
@@ -518,6 +534,14 @@ public struct LLMWorkerPool: Service {
     /// One provider call: its outcome, the HTTP status if there was an answer, and the rate
     /// limits the answer reported.
     private func execute(_ job: JobEnvelope, on deployment: ProviderDeployment) async -> (ProviderOutcome, Int?, RateLimitSnapshot?) {
+        // The call is a span of its own in the job's trace: the provider sees its span id.
+        let parent = job.traceparent.flatMap(TraceContext.init(traceparent:))
+        let span = parent?.child()
+        var job = job
+        job.traceparent = span?.traceparent ?? job.traceparent
+        let spanStart = FinishedSpan.nowUnixNanos()
+        gauges.calling.add(1, ordering: .relaxed)
+        defer { gauges.calling.subtract(1, ordering: .relaxed) }
         let adapter = ProviderAdapters.adapter(for: deployment.kind) ?? OpenAIChatAdapter()
         let request: HTTPClientRequest
         do {
@@ -534,6 +558,16 @@ public struct LLMWorkerPool: Service {
             result = (adapter.interpret(error), nil, nil)
         }
         WorkerMetrics.providerCall(deployment, outcome: result.0, elapsed: ContinuousClock.now - callStarted)
+        if let span, SpanRecorder.isEnabled {
+            var attributes = [
+                "sluice.job_id": job.id, "sluice.tenant": job.tenant, "sluice.deployment": deployment.label,
+                "sluice.provider": deployment.provider, "sluice.outcome": result.0.name,
+            ]
+            if let status = result.1 { attributes["http.response.status_code"] = String(status) }
+            SpanRecorder.record(FinishedSpan(
+                name: "sluice.provider.call", context: span, parentSpanID: parent?.spanID, kind: .client, startUnixNanos: spanStart,
+                endUnixNanos: FinishedSpan.nowUnixNanos(), attributes: attributes, failed: result.0.name != "success"))
+        }
         return result
     }
 
@@ -632,6 +666,8 @@ public struct LLMWorkerPool: Service {
         switch await publisher.send(records) {
         case .sent:
             WorkerMetrics.resultPublished(result, job: job)
+            logger.forJob(job).debug(
+                "result published", metadata: ["status": "\(result.status.rawValue)", "attempt": "\(result.attempt)"])
             return .finished
         case .stopped:
             return .abandoned

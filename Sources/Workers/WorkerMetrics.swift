@@ -26,11 +26,61 @@ enum WorkerMetrics {
 
     /// `sluice_results_total{tenant, status}` and `sluice_job_latency_seconds{status}`: a result
     /// published, and how long after acceptance (the envelope's `createdAtMs`) it was.
+    ///
+    /// Also `sluice_tokens_total{tenant, model, kind="prompt"|"completion"}` and
+    /// `sluice_cost_total{tenant, model, currency}` for results that report usage and a price.
+    /// Tenants are capped (``MetricLabels/tenant(_:)``); models are the configured route names.
     static func resultPublished(_ result: ResultEnvelope, job: JobEnvelope) {
-        Counter(label: "sluice_results_total", dimensions: [("tenant", job.tenant), ("status", result.status.rawValue)]).increment()
+        let tenant = MetricLabels.tenant(job.tenant)
+        Counter(label: "sluice_results_total", dimensions: [("tenant", tenant), ("status", result.status.rawValue)]).increment()
+        if let usage = result.usage {
+            let model = [("tenant", tenant), ("model", job.model)]
+            Counter(label: "sluice_tokens_total", dimensions: model + [("kind", "prompt")]).increment(by: max(0, usage.promptTokens))
+            Counter(label: "sluice_tokens_total", dimensions: model + [("kind", "completion")]).increment(by: max(0, usage.completionTokens))
+            if let cost = result.cost, cost.isFinite, cost >= 0 {
+                FloatingPointCounter(label: "sluice_cost_total", dimensions: model + [("currency", result.currency ?? "USD")])
+                    .increment(by: cost)
+            }
+        }
         // A clock step or a forged creation time must not make a negative or absurd duration.
         let elapsedMs = max(0, result.finishedAtMs.subtractingReportingOverflow(job.createdAtMs).partialValue)
         Timer(label: "sluice_job_latency_seconds", dimensions: [("status", result.status.rawValue)])
             .recordMilliseconds(min(elapsedMs, Int64(Int32.max)))
+    }
+
+    /// `sluice_job_queue_wait_seconds`: from acceptance (`createdAtMs`) to the job's first
+    /// provider call, by priority.
+    static func queueWait(_ job: JobEnvelope, startedAtMs: Int64) {
+        let waitedMs = max(0, startedAtMs.subtractingReportingOverflow(job.createdAtMs).partialValue)
+        Timer(label: "sluice_job_queue_wait_seconds", dimensions: [("priority", job.priority.rawValue)])
+            .recordMilliseconds(min(waitedMs, Int64(Int32.max)))
+    }
+
+    /// `sluice_rate_limit_waits_total{deployment, via="local"|"retry_topic"}`: a job that had to
+    /// wait for capacity (rate limit, concurrency or breaker) here, or was deferred through a
+    /// retry topic. `deployment` is `any` when no single deployment was waited for.
+    static func capacityWait(deployment: String?, deferred: Bool) {
+        Counter(
+            label: "sluice_rate_limit_waits_total",
+            dimensions: [("deployment", deployment ?? "any"), ("via", deferred ? "retry_topic" : "local")]
+        ).increment()
+    }
+}
+
+extension WorkerMetrics {
+    /// `sluice_dead_letters_total`: job records sent to `sluice.jobs.dlq` (for the DLQ-growth alert).
+    static func deadLettered() {
+        Counter(label: "sluice_dead_letters_total").increment()
+    }
+}
+
+extension ProviderOutcome {
+    /// `success`, `retriable` or `permanent`, for logs and labels.
+    var name: String {
+        switch self {
+        case .success: "success"
+        case .retriable: "retriable"
+        case .permanent: "permanent"
+        }
     }
 }

@@ -74,7 +74,7 @@ struct Wiring {
             group: topics.workersGroup, topics: topics.allJobs, maxOutstanding: w.maxInFlight,
             drainTimeoutMs: w.shutdownGraceMs + 15_000)
         operations.addConsumer(jobs, name: "workers", group: topics.workersGroup)
-        return LLMWorkerPool(
+        let pool = LLMWorkerPool(
             configuration: w,
             consumer: jobs,
             producer: producer, topics: topics,
@@ -89,6 +89,8 @@ struct Wiring {
             http: try CurlHTTPClient(configuration: .init(connectTimeoutMs: w.connectTimeoutMs, maxResponseBytes: w.maxResponseBytes)),
             instance: "worker:\(Self.instance)", logger: logger, cancellations: cancellations
         )
+        operations.addWorkerPool(pool)
+        return pool
     }
 
     /// Re-queues jobs from the retry topics when they are due.
@@ -116,6 +118,7 @@ struct Wiring {
             maxOutstanding: configuration.ledger.batchSize * 4
         )
         operations.addLedgerCheck(store, writable: true)
+        operations.addConsumer(consumer, name: "ledger-consumer", group: topics.ledgerGroup, checked: false)
         let signer = try AuditKeyFile.loadOrCreate(path: configuration.ledger.resolvedSigningKeyFile, logger: logger)
         try store.registerSigningKey(signer)
         // The job records, kept until their results arrive, for `sluice jobs requeue`.
@@ -130,13 +133,18 @@ struct Wiring {
         ]
     }
 
-    func ingress(producer: KafkaProducer, jobs: any JobLookup & AuditReader) throws -> IngressService {
+    /// - Parameter board: serves the status page (`/`, `/v1/status`) when given.
+    func ingress(producer: KafkaProducer, jobs: any JobLookup & AuditReader, board: StatusBoard? = nil) throws -> IngressService {
         try operations.addBrokerCheck(self)
+        var ingressOperations = IngressOperations(readiness: operations.readiness, metrics: { [operations] in operations.metricsText() })
+        if let board {
+            ingressOperations.status = { await board.snapshot() }
+            ingressOperations.replayDeadLetters = { actor in try await board.replayDeadLetters(actor: actor) }
+        }
         var service = try IngressService(
             configuration: configuration.ingress, tenants: configuration.tenants, models: Set(configuration.routes.keys),
             enqueuer: JobEnqueuer(producer: producer, topics: topics, actor: "ingress:\(Self.instance)"),
-            jobs: jobs, logger: logger,
-            operations: IngressOperations(readiness: operations.readiness, metrics: { [operations] in operations.metricsText() })
+            jobs: jobs, logger: logger, operations: ingressOperations
         )
         service.audit = jobs
         return service

@@ -3,13 +3,13 @@ import SluiceCore
 
 /// The ingress's metrics (swift-metrics; the executable picks the backend).
 ///
-/// Labels are bounded: tenants come from the configuration, reasons are the API's error codes;
+/// Labels are bounded: tenants come from the configuration (capped, ``MetricLabels``), reasons are the API's error codes;
 /// never a job id or a client's free text.
 enum IngressMetrics {
     /// `sluice_jobs_accepted_total{tenant, priority}`: jobs answered 202 as new (an
     /// Idempotency-Key replay is not a new job and is not counted).
     static func accepted(tenant: String, priority: Priority) {
-        Counter(label: "sluice_jobs_accepted_total", dimensions: [("tenant", tenant), ("priority", priority.rawValue)]).increment()
+        Counter(label: "sluice_jobs_accepted_total", dimensions: [("tenant", MetricLabels.tenant(tenant)), ("priority", priority.rawValue)]).increment()
     }
 
     /// `sluice_jobs_rejected_total{reason}`: submissions answered with an error, by the error's

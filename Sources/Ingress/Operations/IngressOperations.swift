@@ -10,9 +10,19 @@ public struct IngressOperations: Sendable {
     /// The metrics in Prometheus text format; nil leaves `/metrics` out (404).
     public var metrics: (@Sendable () async -> [UInt8])?
 
-    public init(readiness: ReadinessChecks = ReadinessChecks(), metrics: (@Sendable () async -> [UInt8])? = nil) {
+    /// The status page's figures (`GET /v1/status`, rendered at `GET /`); nil leaves both out.
+    public var status: (@Sendable () async -> JSONValue)?
+    /// Replays every unreplayed DLQ record for an admin (`POST /v1/admin/dlq/replay`), given
+    /// who asks; answers what was done. Nil: the route answers 404.
+    public var replayDeadLetters: (@Sendable (_ actor: String) async throws -> JSONValue)?
+
+    public init(
+        readiness: ReadinessChecks = ReadinessChecks(), metrics: (@Sendable () async -> [UInt8])? = nil,
+        status: (@Sendable () async -> JSONValue)? = nil
+    ) {
         self.readiness = readiness
         self.metrics = metrics
+        self.status = status
     }
 
     /// The `/readyz` body: `{"status": "ready"|"not_ready", "checks": [{"name", "ok", "error"?}]}`.

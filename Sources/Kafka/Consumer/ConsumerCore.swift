@@ -62,6 +62,9 @@ final class ConsumerCore: Sendable {
         var pollerWaitsForSpace = false
         /// Since when the buffer has been full without the reader taking from it.
         var bufferFullSince: ContinuousClock.Instant?
+        /// Records after each assigned partition's commit position, as of `lagSampledAt`.
+        var lags: [TopicPartition: Int64] = [:]
+        var lagSampledAt: ContinuousClock.Instant?
 
         init(maxOutstanding: Int) {
             self.maxOutstanding = maxOutstanding
@@ -250,6 +253,12 @@ final class ConsumerCore: Sendable {
     /// Counts for tests and metrics.
     var snapshot: (buffered: Int, outstanding: Int, paused: Bool, assigned: Int, phase: Phase) {
         state.withLock { ($0.buffer.count, $0.outstanding, $0.paused, $0.trackers.count, $0.phase) }
+    }
+
+    /// Per assigned partition, how many records lie after its commit position (sampled about
+    /// once a second on the poll thread).
+    var lags: [TopicPartition: Int64] {
+        state.withLock { $0.lags }
     }
 
     /// Whether the member has joined its group (see `State.joined`).
@@ -532,6 +541,7 @@ final class ConsumerCore: Sendable {
             return (stores, change, change == nil ? [] : Array(state.trackers.keys))
         }
         store(rk, stores)
+        sampleLags(rk)
         if let pause, !partitions.isEmpty {
             let err = RDKafkaPartitionList.with(partitions.map { ($0, nil) }) { list in
                 pause ? rd_kafka_pause_partitions(rk, list) : rd_kafka_resume_partitions(rk, list)
@@ -542,6 +552,30 @@ final class ConsumerCore: Sendable {
                 logger.debug("Kafka consumer \(pause ? "paused" : "resumed")", metadata: ["partitions": "\(partitions.count)"])
             }
         }
+    }
+
+    /// Consumer lag per assigned partition: the high watermark librdkafka last saw for it (from
+    /// its fetch responses, so it is as old as the last fetch: a paused partition's lag stays
+    /// where it was) less the offset this member would commit (the lowest unfinished one, or the
+    /// committed start before any message was read). Partitions with neither known are left out.
+    private func sampleLags(_ rk: OpaquePointer) {
+        let positions = state.withLock { state -> [(TopicPartition, Int64)]? in
+            if let at = state.lagSampledAt, ContinuousClock.now - at < .seconds(1) { return nil }
+            state.lagSampledAt = .now
+            return state.trackers.compactMap { entry in
+                (entry.value.watermark ?? entry.value.startOffset).map { (entry.key, $0) }
+            }
+        }
+        guard let positions else { return }
+        var lags: [TopicPartition: Int64] = [:]
+        for (topicPartition, position) in positions {
+            var low: Int64 = -1
+            var high: Int64 = -1
+            let err = rd_kafka_get_watermark_offsets(rk, topicPartition.topic, topicPartition.partition, &low, &high)
+            guard err == RD_KAFKA_RESP_ERR_NO_ERROR, high >= 0, position >= 0 else { continue }
+            lags[topicPartition] = max(0, high - max(position, low))
+        }
+        state.withLock { $0.lags = lags }
     }
 
     /// Moves the fetch position of one partition back to `offset` (asynchronously: messages

@@ -71,6 +71,7 @@ struct JobPublisher: Sendable {
         let dead = KafkaProducerMessage(topic: topics.jobsDLQ, key: message.key, value: message.value, headers: headers)
         switch await send([dead]) {
         case .sent:
+            WorkerMetrics.deadLettered()
             return true
         case .stopped:
             return false
@@ -91,6 +92,8 @@ struct JobPublisher: Sendable {
     /// the job's failed result, so the ledger shows `failed` and `sluice dlq replay` can put
     /// it back.
     func deadLetterRecord(_ job: JobEnvelope, reason: String, source: String) -> KafkaProducerMessage {
+        // Counted when built: every caller sends it in its next batch.
+        WorkerMetrics.deadLettered()
         var record = KafkaProducerMessage(topic: topics.jobsDLQ, key: job.tenant, schema: JobEnvelope.schema, job: job, value: job)
         record.headers.append(KafkaHeader(key: DeadLetterHeader.reason, value: Truncation.prefix(reason, maxBytes: 2_048)))
         record.headers.append(KafkaHeader(key: DeadLetterHeader.source, value: source))

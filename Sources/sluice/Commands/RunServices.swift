@@ -1,15 +1,32 @@
+import Ingress
 import Kafka
 import Logging
 import ServiceLifecycle
+import SluiceCore
+import Telemetry
 import UnixSignals
 
 extension CommonOptions {
     /// Loads the configuration, checks librdkafka, builds the services and runs them until
     /// SIGTERM or SIGINT, then shuts them down in reverse order.
+    ///
+    /// With `--operations-port`, an ``OperationsServer`` serves the process's readiness and
+    /// metrics; it starts first and stops last, so probes see the whole shutdown.
     func runServices(_ label: String, _ build: (Wiring) async throws -> [any Service]) async throws {
         let wiring = try wiring(label)
         try KafkaLibrary.requireSupportedVersion()
-        try await runServiceGroup(try await build(wiring), logger: wiring.logger)
+        var services = try await build(wiring)
+        if wiring.configuration.tracing.otlpEndpoint != nil {
+            // First in the group, so it stops last and sends the spans of the shutdown too.
+            let exporter = try OTLPSpanExporter(configuration: wiring.configuration.tracing, logger: wiring.logger)
+            SpanRecorder.bootstrap { exporter.record($0) }
+            services.insert(exporter, at: 0)
+        }
+        if let port = try resolvedOperationsPort() {
+            let operations = IngressOperations(readiness: wiring.operations.readiness, metrics: { [operations = wiring.operations] in operations.metricsText() })
+            services.insert(OperationsServer(host: wiring.configuration.ingress.host, port: port, operations: operations, logger: wiring.logger), at: 0)
+        }
+        try await runServiceGroup(services, logger: wiring.logger)
     }
 }
 

@@ -17,9 +17,10 @@ struct ServeCommand: AsyncParsableCommand {
             let producer = try wiring.producer()
             // Graceful shutdown runs in reverse: ingress stops taking jobs, workers finish theirs,
             // the ledger writes what arrived, and the producer flushes last.
+            let board = wiring.statusBoard(store: store, producer: producer, role: "serve")
             return [producer] + (try wiring.ledger(store: store))
                 + (try wiring.workerServices(producer: producer))
-                + [try wiring.ingress(producer: producer, jobs: store)]
+                + [board, try wiring.ingress(producer: producer, jobs: store, board: board)]
         }
     }
 }
@@ -37,7 +38,8 @@ struct IngressCommand: AsyncParsableCommand {
             let store = try await Self.openLedger(wiring)
             wiring.operations.addLedgerCheck(store, writable: false)
             let producer = try wiring.producer()
-            return [producer, try wiring.ingress(producer: producer, jobs: store)]
+            let board = wiring.statusBoard(store: store, producer: producer, role: "ingress")
+            return [producer, board, try wiring.ingress(producer: producer, jobs: store, board: board)]
         }
     }
 }
