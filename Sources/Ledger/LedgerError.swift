@@ -9,7 +9,7 @@ public struct LedgerError: Error, Sendable, CustomStringConvertible {
     /// breaking exhaustive switches in callers.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: String, Hashable, Sendable {
-            case storage, schemaMismatch = "schema_mismatch", encoding
+            case storage, schemaMismatch = "schema_mismatch", encoding, configuration
         }
 
         private let base: Base
@@ -22,6 +22,9 @@ public struct LedgerError: Error, Sendable, CustomStringConvertible {
         public static let schemaMismatch = Code(.schemaMismatch)
         /// A value could not be turned into, or read back from, its stored JSON.
         public static let encoding = Code(.encoding)
+        /// The ledger's keys do not fit its file (a master key that opens no tenant data key).
+        /// Not a record's fault: the writer waits for an operator instead of setting records aside.
+        public static let configuration = Code(.configuration)
 
         public var description: String { base.rawValue }
     }

@@ -395,16 +395,116 @@ extension LedgerStore {
     public func purgePayloads(tenant: String, beforeMs: Int64) throws -> (events: Int, results: Int) {
         let nowMs = clock.nowMs()
         return try LedgerError.mapping {
+            try pool.write { db in try Self.purge(tenant: tenant, beforeMs: beforeMs, nowMs: nowMs, in: db) }
+        }
+    }
+
+    private static func purge(tenant: String, beforeMs: Int64, nowMs: Int64, in db: Database) throws -> (events: Int, results: Int) {
+        try db.execute(
+            sql: "UPDATE audit_events SET detail = NULL, purged_at_ms = ? WHERE tenant = ? AND at_ms < ? AND purged_at_ms IS NULL",
+            arguments: [nowMs, tenant, beforeMs])
+        let events = db.changesCount
+        try db.execute(
+            sql: "UPDATE results SET response = NULL WHERE tenant = ? AND finished_at_ms < ? AND response IS NOT NULL",
+            arguments: [tenant, beforeMs])
+        return (events, db.changesCount)
+    }
+}
+
+// MARK: - Erasure and retention policies
+
+extension LedgerStore {
+    /// What erasing a tenant removed.
+    public struct Erasure: Sendable, Equatable {
+        /// Whether the tenant had a data key that was destroyed (false: nothing was ever sealed
+        /// for it, or it was erased before).
+        public var destroyedKey: Bool
+        public var events: Int
+        public var results: Int
+        public var requests: Int
+    }
+
+    /// Erases a tenant (crypto-shredding): destroys its data key, so every payload sealed with
+    /// it (also in backups and copies of the file) can no longer be read, and removes the
+    /// payloads still here: audit details, provider answers, stored requests.
+    ///
+    /// The audit events' skeletons, payload digests and hashes stay, so the chain, checkpoints
+    /// and proofs still verify. The tenant stays erased: payloads of its later records are not
+    /// kept (it gets no new key).
+    public func eraseTenant(_ tenant: String) throws -> Erasure {
+        let nowMs = clock.nowMs()
+        return try LedgerError.mapping {
             try pool.write { db in
                 try db.execute(
-                    sql: "UPDATE audit_events SET detail = NULL, purged_at_ms = ? WHERE tenant = ? AND at_ms < ? AND purged_at_ms IS NULL",
-                    arguments: [nowMs, tenant, beforeMs])
-                let events = db.changesCount
+                    sql: "UPDATE tenant_data_keys SET wrapped_key = NULL, erased_at_ms = ? WHERE tenant = ? AND wrapped_key IS NOT NULL",
+                    arguments: [nowMs, tenant])
+                let destroyed = db.changesCount > 0
                 try db.execute(
-                    sql: "UPDATE results SET response = NULL WHERE tenant = ? AND finished_at_ms < ? AND response IS NOT NULL",
-                    arguments: [tenant, beforeMs])
-                return (events, db.changesCount)
+                    sql: "INSERT INTO tenant_data_keys (tenant, wrapped_key, created_at_ms, erased_at_ms) VALUES (?, NULL, ?, ?) ON CONFLICT (tenant) DO NOTHING",
+                    arguments: [tenant, nowMs, nowMs])
+                try db.execute(
+                    sql: "UPDATE audit_events SET detail = NULL, purged_at_ms = ? WHERE tenant = ? AND purged_at_ms IS NULL",
+                    arguments: [nowMs, tenant])
+                let events = db.changesCount
+                try db.execute(sql: "UPDATE results SET response = NULL WHERE tenant = ? AND response IS NOT NULL", arguments: [tenant])
+                let results = db.changesCount
+                try db.execute(sql: "DELETE FROM job_requests WHERE tenant = ?", arguments: [tenant])
+                return Erasure(destroyedKey: destroyed, events: events, results: results, requests: db.changesCount)
             }
         }
+    }
+
+    /// Whether the tenant was erased.
+    public func isErased(_ tenant: String) throws -> Bool {
+        try LedgerError.mapping {
+            try pool.read { db in
+                try Bool.fetchOne(
+                    db, sql: "SELECT erased_at_ms IS NOT NULL FROM tenant_data_keys WHERE tenant = ?", arguments: [tenant]) ?? false
+            }
+        }
+    }
+
+    /// Applies a retention policy once: for every tenant with a retention period, the payloads
+    /// older than that period are purged (``purgePayloads(tenant:beforeMs:)``).
+    ///
+    /// - Returns: Per tenant purged, how many events and results lost their payload.
+    ///
+    /// Runs on GRDB's queues, one transaction per tenant, so that neither a cooperative thread
+    /// nor the writer is held for the whole sweep.
+    @discardableResult
+    public func applyRetention(_ policy: RetentionPolicy) async throws -> [String: (events: Int, results: Int)] {
+        guard policy.defaultDays != nil || !policy.tenantDays.isEmpty else { return [:] }
+        let nowMs = clock.nowMs()
+        let tenants = try await LedgerError.mapping {
+            try await pool.read { db in try String.fetchAll(db, sql: "SELECT DISTINCT tenant FROM jobs") }
+        }
+        var purged: [String: (events: Int, results: Int)] = [:]
+        for tenant in Set(tenants).union(policy.tenantDays.keys).sorted() {
+            guard let days = policy.tenantDays[tenant] ?? policy.defaultDays, days > 0 else { continue }
+            // Days are range-checked in configuration (at most 36,500); saturate anyway.
+            let ageMs = Int64(days).multipliedReportingOverflow(by: 86_400_000)
+            guard !ageMs.overflow else { continue }
+            let cutoff = nowMs.subtractingReportingOverflow(ageMs.partialValue)
+            guard !cutoff.overflow, cutoff.partialValue > 0 else { continue }
+            let beforeMs = cutoff.partialValue
+            let result = try await LedgerError.mapping {
+                try await pool.write { db in try Self.purge(tenant: tenant, beforeMs: beforeMs, nowMs: nowMs, in: db) }
+            }
+            if result.events > 0 || result.results > 0 { purged[tenant] = result }
+        }
+        return purged
+    }
+}
+
+/// How long payloads (prompts, provider answers, audit details) are kept, per tenant.
+public struct RetentionPolicy: Sendable, Equatable {
+    /// Days for tenants without their own period; nil or 0 keeps their payloads.
+    public var defaultDays: Int?
+    /// Days per tenant; 0 keeps that tenant's payloads whatever the default says.
+    public var tenantDays: [String: Int]
+
+    public init(defaultDays: Int? = nil, tenantDays: [String: Int] = [:]) {
+        self.defaultDays = defaultDays
+        self.tenantDays = tenantDays
     }
 }

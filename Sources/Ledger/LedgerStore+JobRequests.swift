@@ -25,8 +25,9 @@ extension LedgerStore {
     /// - Throws: ``LedgerError``; nothing of the batch is stored then.
     public func keepRequests(_ jobs: [(envelope: JobEnvelope, bytes: [UInt8])]) async throws {
         guard !jobs.isEmpty else { return }
+        let nowMs = clock.nowMs()
         try await LedgerError.mapping {
-            try await pool.write { db in
+            try await pool.write { [cipher] db in
                 let statement = try db.cachedStatement(sql: """
                     INSERT INTO job_requests (job_id, tenant, replay, created_at_ms, envelope)
                     SELECT ?1, ?2, ?3, ?4, ?5
@@ -38,7 +39,15 @@ extension LedgerStore {
                     """)
                 for job in jobs {
                     let e = job.envelope
-                    try statement.execute(arguments: [e.id, e.tenant, e.replay, e.createdAtMs, Data(job.bytes)])
+                    // The prompt is the payload most worth protecting: sealed with the tenant's
+                    // key, and not kept at all for an erased tenant.
+                    var stored = Data(job.bytes)
+                    if let cipher {
+                        guard let sealed = try cipher.sealBlob(job.bytes, tenant: e.tenant, jobID: e.id, column: "envelope", nowMs: nowMs, in: db)
+                        else { continue }
+                        stored = sealed
+                    }
+                    try statement.execute(arguments: [e.id, e.tenant, e.replay, e.createdAtMs, stored])
                 }
             }
         }
@@ -69,20 +78,28 @@ extension LedgerStore {
         sql += " ORDER BY j.created_at_ms, j.id"
         let finalSQL = sql
         let finalArguments = arguments
-        let rows = try LedgerError.mapping {
-            try pool.read { db in try Row.fetchAll(db, sql: finalSQL, arguments: finalArguments) }
-        }
-        return try rows.map { row in
-            let id: String = row[0]
-            var envelope: JobEnvelope?
-            if let bytes: Data = row[3] {
-                do {
-                    envelope = try Wire.decode(JobEnvelope.self, from: Array(bytes))
-                } catch {
-                    throw LedgerError(code: .encoding, message: "the stored request of job \(id) does not decode: \(error)")
+        return try LedgerError.mapping {
+            try pool.read { [cipher] db in
+                try Row.fetchAll(db, sql: finalSQL, arguments: finalArguments).map { row in
+                    let id: String = row[0]
+                    let tenant: String = row[1]
+                    var envelope: JobEnvelope?
+                    // An erased tenant's request no longer opens: the job is listed without it.
+                    let stored: Data? = row[3]
+                    let bytes = try stored.flatMap { stored in
+                        guard let cipher else { return Array(stored) }
+                        return try cipher.openBlob(stored, tenant: tenant, jobID: id, column: "envelope", in: db)
+                    }
+                    if let bytes {
+                        do {
+                            envelope = try Wire.decode(JobEnvelope.self, from: bytes)
+                        } catch {
+                            throw LedgerError(code: .encoding, message: "the stored request of job \(id) does not decode: \(error)")
+                        }
+                    }
+                    return UnfinishedJob(id: id, tenant: tenant, createdAtMs: row[2], envelope: envelope)
                 }
             }
-            return UnfinishedJob(id: id, tenant: row[1], createdAtMs: row[2], envelope: envelope)
         }
     }
 }

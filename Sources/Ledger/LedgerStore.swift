@@ -15,6 +15,9 @@ public final class LedgerStore: JobLookup, Sendable {
     let pool: DatabasePool
     /// Key bindings expire, and rejects are stamped, by this clock.
     let clock: WallClock
+    /// Seals prompts and provider answers with their tenant's data key; nil stores them as
+    /// they are (tests, and ledgers configured without encryption).
+    let cipher: PayloadCipher?
 
     // MARK: - Opening
 
@@ -25,9 +28,11 @@ public final class LedgerStore: JobLookup, Sendable {
     ///   - synchronous: How hard a commit waits for the disk. Default: `.full`, which the
     ///     writer's offset commits rely on; `.normal` exists to measure what `.full` costs.
     ///   - clock: Reads the time for key expiry. Default: the system clock.
+    ///   - cipher: Encrypts payloads at rest (see ``PayloadCipher``); nil keeps them in clear.
     /// - Throws: ``LedgerError`` when the file cannot be opened or migrated.
-    public init(path: String, synchronous: Synchronous = .full, clock: WallClock = .system) throws {
+    public init(path: String, synchronous: Synchronous = .full, clock: WallClock = .system, cipher: PayloadCipher? = nil) throws {
         self.clock = clock
+        self.cipher = cipher
         pool = try LedgerError.mapping {
             let pool = try DatabasePool(
                 path: path, configuration: Self.configuration(readOnly: false, synchronous: synchronous))
@@ -43,8 +48,9 @@ public final class LedgerStore: JobLookup, Sendable {
     /// - Throws: ``LedgerError`` with code `schemaMismatch` when the file lacks migrations this
     ///   version relies on (the writer has not created or upgraded it yet). A file migrated by a
     ///   newer writer is accepted: migrations only add, so old readers keep working.
-    public init(readOnlyPath path: String, clock: WallClock = .system) throws {
+    public init(readOnlyPath path: String, clock: WallClock = .system, cipher: PayloadCipher? = nil) throws {
         self.clock = clock
+        self.cipher = cipher
         pool = try LedgerError.mapping {
             try DatabasePool(path: path, configuration: Self.configuration(readOnly: true, synchronous: .full))
         }
@@ -99,7 +105,7 @@ public final class LedgerStore: JobLookup, Sendable {
         let nowMs = clock.nowMs()
         try LedgerError.mapping {
             try pool.write { db in
-                try LedgerTransaction.apply(records, in: db)
+                try LedgerTransaction.apply(records, cipher: cipher, nowMs: nowMs, in: db)
                 try Self.evictExpiredKeys(nowMs: nowMs, limit: Self.evictionLimitPerWrite, in: db)
             }
         }
@@ -124,7 +130,7 @@ public final class LedgerStore: JobLookup, Sendable {
         guard !entries.isEmpty || !malformed.isEmpty else { return [] }
         let nowMs = clock.nowMs()
         return try LedgerError.mapping {
-            try pool.write { db in try Self.write(entries, malformed: malformed, nowMs: nowMs, in: db) }
+            try pool.write { db in try Self.write(entries, malformed: malformed, cipher: cipher, nowMs: nowMs, in: db) }
         }
     }
 
@@ -134,7 +140,7 @@ public final class LedgerStore: JobLookup, Sendable {
         guard !entries.isEmpty || !malformed.isEmpty else { return [] }
         let nowMs = clock.nowMs()
         return try await LedgerError.mapping {
-            try await pool.write { db in try Self.write(entries, malformed: malformed, nowMs: nowMs, in: db) }
+            try await pool.write { [cipher] db in try Self.write(entries, malformed: malformed, cipher: cipher, nowMs: nowMs, in: db) }
         }
     }
 
@@ -150,12 +156,12 @@ public final class LedgerStore: JobLookup, Sendable {
     }
 
     private static func write(
-        _ entries: [LedgerEntry], malformed: [LedgerReject], nowMs: Int64, in db: Database
+        _ entries: [LedgerEntry], malformed: [LedgerReject], cipher: PayloadCipher?, nowMs: Int64, in db: Database
     ) throws -> [LedgerReject] {
         var rejected: [LedgerReject] = []
         do {
             try db.inSavepoint {
-                try LedgerTransaction.apply(entries, in: db)
+                try LedgerTransaction.apply(entries, cipher: cipher, nowMs: nowMs, in: db)
                 return .commit
             }
         } catch {
@@ -164,7 +170,7 @@ public final class LedgerStore: JobLookup, Sendable {
             for entry in entries {
                 do {
                     try db.inSavepoint {
-                        try LedgerTransaction.apply([entry], in: db)
+                        try LedgerTransaction.apply([entry], cipher: cipher, nowMs: nowMs, in: db)
                         return .commit
                     }
                 } catch {
@@ -208,7 +214,7 @@ public final class LedgerStore: JobLookup, Sendable {
     /// The job as the HTTP API shows it, or nil when there is no such job for this tenant.
     public func job(id: String, tenant: String) async throws -> JobView? {
         try await LedgerError.mapping {
-            try await pool.read { db in try Self.jobView(id: id, tenant: tenant, in: db) }
+            try await pool.read { [cipher] db in try Self.jobView(id: id, tenant: tenant, cipher: cipher, in: db) }
         }
     }
 
@@ -268,7 +274,19 @@ public final class LedgerStore: JobLookup, Sendable {
         }
     }
 
-    private static func jobView(id: String, tenant: String, in db: Database) throws -> JobView? {
+    /// A stored answer as JSON text: opened with the tenant's key when sealed; nil when the
+    /// tenant was erased. Without a cipher a sealed answer is an error, never shown as is.
+    private static func openResponse(_ stored: String?, cipher: PayloadCipher?, tenant: String, jobID: String, in db: Database) throws -> String? {
+        guard let cipher else {
+            if let stored, stored.hasPrefix(PayloadCipher.textPrefix) {
+                throw LedgerError(code: .configuration, message: "the answer of job \(jobID) is sealed and this process has no ledger master key")
+            }
+            return stored
+        }
+        return try cipher.openText(stored, tenant: tenant, jobID: jobID, column: "response", in: db)
+    }
+
+    private static func jobView(id: String, tenant: String, cipher: PayloadCipher?, in db: Database) throws -> JobView? {
         // Cached statements: building SQL through the query interface on every poll was a
         // visible share of CPU under load.
         guard let job = try JobRecord.fetchOne(db.cachedStatement(sql: JobRecord.selectByID), arguments: [id]),
@@ -286,7 +304,7 @@ public final class LedgerStore: JobLookup, Sendable {
             priority: Priority(rawValue: job.priority) ?? .p1, attempts: job.attempts, createdAtMs: job.createdAtMs,
             startedAtMs: job.startedAtMs, completedAtMs: job.completedAtMs, batchID: job.batchID,
             metadata: try StoredJSON.value(JSONValue.self, from: job.metadata),
-            result: try StoredJSON.value(JSONValue.self, from: result?.response),
+            result: try StoredJSON.value(JSONValue.self, from: try openResponse(result?.response, cipher: cipher, tenant: tenant, jobID: id, in: db)),
             error: try StoredJSON.value(JobError.self, from: result?.error), usage: usage,
             cost: result?.cost, currency: result?.cost == nil ? nil : result?.currency)
     }

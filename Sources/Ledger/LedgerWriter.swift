@@ -223,14 +223,7 @@ public final class LedgerWriter: Service, Sendable {
     /// counted here).
     private func decode(_ message: KafkaMessage) -> Decoded {
         do {
-            switch message.topic {
-            case topics.audit:
-                return .record(.audit(try Wire.decode(AuditEvent.self, from: message.value)))
-            case topics.results:
-                return .record(.result(try Wire.decode(ResultEnvelope.self, from: message.value)))
-            default:
-                throw LedgerError(code: .encoding, message: "not a topic the ledger reads")
-            }
+            return .record(try Self.record(of: message, topics: topics))
         } catch {
             malformed.add(1, ordering: .relaxed)
             logger.error(
@@ -244,6 +237,20 @@ public final class LedgerWriter: Service, Sendable {
                     topic: message.topic, partition: message.partition, offset: message.offset, value: message.value,
                     error: "malformed (schema \(message.header(RecordHeader.schema) ?? "none")): \(error)",
                     atMs: store.clock.nowMs()))
+        }
+    }
+
+    /// The record a message of the audit or results topic carries.
+    ///
+    /// - Throws: when it does not decode, or comes from another topic.
+    static func record(of message: KafkaMessage, topics: TopicCatalog) throws -> LedgerRecord {
+        switch message.topic {
+        case topics.audit:
+            return .audit(try Wire.decode(AuditEvent.self, from: message.value))
+        case topics.results:
+            return .result(try Wire.decode(ResultEnvelope.self, from: message.value))
+        default:
+            throw LedgerError(code: .encoding, message: "not a topic the ledger reads")
         }
     }
 

@@ -139,6 +139,11 @@ public struct SluiceConfiguration: Sendable, Decodable {
         check("ledger.batch_size", ledger.batchSize, 1...100_000)
         check("ledger.checkpoint_interval_seconds", ledger.checkpointIntervalSeconds, 1...86_400)
         check("ledger.checkpoint_every_events", ledger.checkpointEveryEvents, 1...10_000_000)
+        check("ledger.retention_days", ledger.retentionDays, 0...LedgerConfiguration.maxRetentionDays)
+        for (tenant, days) in ledger.retentionTenants.sorted(by: { $0.key < $1.key }) {
+            check("ledger.retention_tenants.\(tenant)", days, 0...LedgerConfiguration.maxRetentionDays)
+        }
+        check("ledger.retention_check_seconds", ledger.retentionCheckSeconds, 1...86_400)
         for provider in providers {
             check("providers[\(provider.name)].default_max_tokens", provider.defaultMaxTokens, 1...100_000_000)
         }
@@ -384,28 +389,65 @@ public struct LedgerConfiguration: Sendable, Decodable {
     /// with mode 0600 on first start when absent. Default: `audit-signing.key` beside the
     /// database file.
     public var signingKeyFile: String?
+    /// Seal prompts and provider answers at rest with a per-tenant data key (AES-GCM), so that
+    /// erasing a tenant is destroying its key. Default: true.
+    public var encryptPayloads: Bool
+    /// The master key that wraps the tenants' data keys (64 hex digits). Created with mode 0600
+    /// on first start when absent; `SLUICE_LEDGER_MASTER_KEY` (64 hex digits) takes precedence.
+    /// Default: `ledger-master.key` beside the database file.
+    public var masterKeyFile: String?
+    /// Payloads (prompts, answers, audit details) older than this many days are purged; the
+    /// audit chain keeps verifying. 0 keeps them. Default: 0.
+    public var retentionDays: Int
+    /// Days per tenant, overriding `retention_days` (0 keeps that tenant's payloads).
+    public var retentionTenants: [String: Int]
+    /// How often the ledger applies the retention policy. Default: 3600.
+    public var retentionCheckSeconds: Int
+
+    /// The longest retention period accepted (100 years), so day counts convert to
+    /// milliseconds without overflow.
+    public static let maxRetentionDays = 36_500
 
     public init(
         path: String = "sluice.db", batchSize: Int = 1_000, checkpointIntervalSeconds: Int = 60,
-        checkpointEveryEvents: Int = 100_000, signingKeyFile: String? = nil
+        checkpointEveryEvents: Int = 100_000, signingKeyFile: String? = nil, encryptPayloads: Bool = true,
+        masterKeyFile: String? = nil, retentionDays: Int = 0, retentionTenants: [String: Int] = [:],
+        retentionCheckSeconds: Int = 3_600
     ) {
         self.path = path
         self.batchSize = batchSize
         self.checkpointIntervalSeconds = checkpointIntervalSeconds
         self.checkpointEveryEvents = checkpointEveryEvents
         self.signingKeyFile = signingKeyFile
+        self.encryptPayloads = encryptPayloads
+        self.masterKeyFile = masterKeyFile
+        self.retentionDays = retentionDays
+        self.retentionTenants = retentionTenants
+        self.retentionCheckSeconds = retentionCheckSeconds
     }
 
     /// `signing_key_file`, or its default beside the database.
     public var resolvedSigningKeyFile: String {
         if let signingKeyFile, !signingKeyFile.isEmpty { return signingKeyFile }
-        guard let slash = path.lastIndex(of: "/") else { return "audit-signing.key" }
-        return String(path[...slash]) + "audit-signing.key"
+        return besideDatabase("audit-signing.key")
+    }
+
+    /// `master_key_file`, or its default beside the database.
+    public var resolvedMasterKeyFile: String {
+        if let masterKeyFile, !masterKeyFile.isEmpty { return masterKeyFile }
+        return besideDatabase("ledger-master.key")
+    }
+
+    private func besideDatabase(_ name: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return name }
+        return String(path[...slash]) + name
     }
 
     enum CodingKeys: String, CodingKey {
         case path, batchSize = "batch_size", checkpointIntervalSeconds = "checkpoint_interval_seconds"
         case checkpointEveryEvents = "checkpoint_every_events", signingKeyFile = "signing_key_file"
+        case encryptPayloads = "encrypt_payloads", masterKeyFile = "master_key_file", retentionDays = "retention_days"
+        case retentionTenants = "retention_tenants", retentionCheckSeconds = "retention_check_seconds"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -416,6 +458,16 @@ public struct LedgerConfiguration: Sendable, Decodable {
         checkpointIntervalSeconds = try c.decodeIfPresent(Int.self, forKey: .checkpointIntervalSeconds) ?? d.checkpointIntervalSeconds
         checkpointEveryEvents = try c.decodeIfPresent(Int.self, forKey: .checkpointEveryEvents) ?? d.checkpointEveryEvents
         signingKeyFile = try c.decodeIfPresent(String.self, forKey: .signingKeyFile)
+        encryptPayloads = try c.decodeIfPresent(Bool.self, forKey: .encryptPayloads) ?? d.encryptPayloads
+        masterKeyFile = try c.decodeIfPresent(String.self, forKey: .masterKeyFile)
+        retentionDays = try c.decodeIfPresent(Int.self, forKey: .retentionDays) ?? d.retentionDays
+        retentionTenants = try c.decodeIfPresent([String: Int].self, forKey: .retentionTenants) ?? d.retentionTenants
+        retentionCheckSeconds = try c.decodeIfPresent(Int.self, forKey: .retentionCheckSeconds) ?? d.retentionCheckSeconds
+    }
+
+    /// The retention policy these settings describe.
+    public var retentionPolicyDays: (defaultDays: Int?, tenantDays: [String: Int]) {
+        (retentionDays > 0 ? retentionDays : nil, retentionTenants)
     }
 }
 

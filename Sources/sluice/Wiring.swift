@@ -18,6 +18,15 @@ struct Wiring {
 
     var topics: TopicCatalog { configuration.kafka.topics }
 
+    /// The ledger file: read-write (creating and migrating it, and the master key when
+    /// payloads are encrypted) or read-only for processes that only read it.
+    func ledgerStore(readOnly: Bool = false) throws -> LedgerStore {
+        let ledger = configuration.ledger
+        let cipher = ledger.encryptPayloads
+            ? try KeyFiles.payloadCipher(path: ledger.resolvedMasterKeyFile, create: !readOnly, logger: logger) : nil
+        return readOnly ? try LedgerStore(readOnlyPath: ledger.path, cipher: cipher) : try LedgerStore(path: ledger.path, cipher: cipher)
+    }
+
     /// Names this process in audit events.
     static let instance = "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier)"
 
@@ -119,7 +128,7 @@ struct Wiring {
         )
         operations.addLedgerCheck(store, writable: true)
         operations.addConsumer(consumer, name: "ledger-consumer", group: topics.ledgerGroup, checked: false)
-        let signer = try AuditKeyFile.loadOrCreate(path: configuration.ledger.resolvedSigningKeyFile, logger: logger)
+        let signer = try KeyFiles.auditSigner(path: configuration.ledger.resolvedSigningKeyFile, logger: logger)
         try store.registerSigningKey(signer)
         // The job records, kept until their results arrive, for `sluice jobs requeue`.
         let requests = try self.consumer(
@@ -130,7 +139,14 @@ struct Wiring {
                 store: store, consumer: consumer, topics: topics, configuration: configuration.ledger, signer: signer,
                 logger: logger),
             requests, JobRequestKeeper(store: store, consumer: requests, configuration: configuration.ledger, logger: logger),
+            RetentionSweeper(
+                store: store, policy: retentionPolicy, interval: .seconds(configuration.ledger.retentionCheckSeconds), logger: logger),
         ]
+    }
+
+    var retentionPolicy: RetentionPolicy {
+        let days = configuration.ledger.retentionPolicyDays
+        return RetentionPolicy(defaultDays: days.defaultDays, tenantDays: days.tenantDays)
     }
 
     /// - Parameter board: serves the status page (`/`, `/v1/status`) when given.

@@ -173,5 +173,31 @@ struct AuditEndToEndTests {
         }
         let verify = try await Self.cli(d, ["audit", "verify", "--config", d.configPath], name: "verify-after-kill")
         #expect(verify.status == 0, "\(verify.output)")
+
+        // Answers are sealed at rest (ledger.encrypt_payloads defaults to true).
+        #expect(try probe.int("SELECT COUNT(*) FROM results WHERE response IS NOT NULL AND response NOT LIKE 'sealed1:%'") == 0)
+        #expect(try probe.int("SELECT COUNT(*) FROM results WHERE response LIKE 'sealed1:%'") == 300)
+
+        // Issue test 5: a ledger rebuilt from the topics reaches the same chain heads, despite
+        // the SIGKILL and the redelivery it caused.
+        let rebuiltPath = d.databasePath + ".rebuilt"
+        let rebuild = try await Self.cli(d, ["ledger", "rebuild", "--config", d.configPath, "--into", rebuiltPath], name: "rebuild")
+        #expect(rebuild.status == 0, "\(rebuild.output)")
+        #expect(rebuild.output.contains("chain heads match"), "\(rebuild.output)")
+        let rebuilt = try LedgerProbe(path: rebuiltPath)
+        for tenant in ["acme", "globex"] {
+            #expect(try rebuilt.int("SELECT length FROM audit_chain_heads WHERE tenant = ?", [tenant])
+                == probe.int("SELECT length FROM audit_chain_heads WHERE tenant = ?", [tenant]))
+        }
+        #expect(try rebuilt.int("SELECT COUNT(*) FROM results") == 300)
+
+        // Erasure through the CLI: globex's answers are gone, the chain still verifies.
+        let erase = try await Self.cli(
+            d, ["audit", "erase-tenant", "--config", d.configPath, "--tenant", "globex", "--confirm", "globex"], name: "erase")
+        #expect(erase.status == 0, "\(erase.output)")
+        #expect(try probe.int("SELECT COUNT(*) FROM results WHERE tenant = 'globex' AND response IS NOT NULL") == 0)
+        #expect(try probe.int("SELECT COUNT(*) FROM tenant_data_keys WHERE tenant = 'globex' AND wrapped_key IS NULL") == 1)
+        let verifyErased = try await Self.cli(d, ["audit", "verify", "--config", d.configPath], name: "verify-after-erase")
+        #expect(verifyErased.status == 0, "\(verifyErased.output)")
     }
 }

@@ -7,10 +7,11 @@ struct TemporaryLedger: ~Copyable {
     let path: String
     let store: LedgerStore
 
-    init() throws {
+    /// - Parameter cipher: seals payloads at rest, as `sluice ledger` does by default.
+    init(cipher: PayloadCipher? = nil, clock: WallClock = .system) throws {
         path = FileManager.default.temporaryDirectory
             .appendingPathComponent("ledger-test-\(UUIDv7.generate()).sqlite").path
-        store = try LedgerStore(path: path)
+        store = try LedgerStore(path: path, clock: clock, cipher: cipher)
     }
 
     deinit {

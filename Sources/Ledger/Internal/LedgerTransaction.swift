@@ -20,27 +20,35 @@ struct LedgerTransaction {
     }
 
     private let db: Database
+    private let cipher: PayloadCipher?
+    private let nowMs: Int64
     private var jobs: [String: CachedJob] = [:]
     private var chain: AuditChainHeads
 
-    private init(db: Database) {
+    private init(db: Database, cipher: PayloadCipher?, nowMs: Int64) {
         self.db = db
+        self.cipher = cipher
+        self.nowMs = nowMs
         self.chain = AuditChainHeads(db: db)
     }
 
-    /// Applies `records` in order; the caller owns the transaction.
-    static func apply(_ records: [LedgerRecord], in db: Database) throws {
-        try apply(records.lazy.map { ($0, nil) }, in: db)
+    /// Applies `records` in order; the caller owns the transaction. `cipher` seals payloads.
+    static func apply(_ records: [LedgerRecord], cipher: PayloadCipher?, nowMs: Int64, in db: Database) throws {
+        try apply(records.lazy.map { ($0, nil) }, cipher: cipher, nowMs: nowMs, in: db)
     }
 
     /// Applies entries in order, keeping each audit event's Kafka position; the caller owns
     /// the transaction.
-    static func apply(_ entries: [LedgerEntry], in db: Database) throws {
-        try apply(entries.lazy.map { ($0.record, KafkaPosition(partition: $0.partition, offset: $0.offset)) }, in: db)
+    static func apply(_ entries: [LedgerEntry], cipher: PayloadCipher?, nowMs: Int64, in db: Database) throws {
+        try apply(
+            entries.lazy.map { ($0.record, KafkaPosition(partition: $0.partition, offset: $0.offset)) }, cipher: cipher,
+            nowMs: nowMs, in: db)
     }
 
-    private static func apply(_ records: some Sequence<(LedgerRecord, KafkaPosition?)>, in db: Database) throws {
-        var transaction = LedgerTransaction(db: db)
+    private static func apply(
+        _ records: some Sequence<(LedgerRecord, KafkaPosition?)>, cipher: PayloadCipher?, nowMs: Int64, in db: Database
+    ) throws {
+        var transaction = LedgerTransaction(db: db, cipher: cipher, nowMs: nowMs)
         for (record, position) in records {
             switch record {
             case .audit(let event): try transaction.apply(event, position: position)
@@ -117,10 +125,17 @@ struct LedgerTransaction {
 
     // MARK: - Results
 
+    /// The provider's answer as stored: sealed with the tenant's data key when encryption is
+    /// on (nil for an erased tenant: nothing of it is kept).
+    private func sealed(_ response: String?, of result: ResultEnvelope) throws -> String? {
+        guard let cipher else { return response }
+        return try cipher.sealText(response, tenant: result.tenant, jobID: result.jobID, column: "response", nowMs: nowMs, in: db)
+    }
+
     private mutating func apply(_ result: ResultEnvelope) throws {
         let row = ResultRecord(
             jobID: result.jobID, tenant: result.tenant, status: result.status.rawValue, attempt: result.attempt,
-            model: result.model, route: result.route, response: StoredJSON.text(result.response),
+            model: result.model, route: result.route, response: try sealed(StoredJSON.text(result.response), of: result),
             error: StoredJSON.text(result.error), promptTokens: result.usage?.promptTokens,
             completionTokens: result.usage?.completionTokens, totalTokens: result.usage?.totalTokens,
             cost: result.cost, currency: result.cost == nil ? nil : result.currency,

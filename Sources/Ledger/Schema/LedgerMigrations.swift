@@ -30,6 +30,9 @@ enum LedgerMigrations {
         migrator.registerMigration("v8-job-request") { db in
             try createV8(db)
         }
+        migrator.registerMigration("v13-tenant-data-keys") { db in
+            try createV13(db)
+        }
         return migrator
     }
 
@@ -228,6 +231,20 @@ enum LedgerMigrations {
             t.column("replay", .integer).notNull()
             t.column("created_at_ms", .integer).notNull()
             t.column("envelope", .blob).notNull()
+        }
+    }
+
+    // MARK: - v13
+
+    private static func createV13(_ db: Database) throws {
+        // One data key per tenant, wrapped by the master key (which is never stored here).
+        // Erasing a tenant sets `wrapped_key` to NULL and stamps `erased_at_ms`: the row stays
+        // so that no new key is made for the tenant and its sealed payloads stay unreadable.
+        try db.create(table: "tenant_data_keys") { t in
+            t.primaryKey("tenant", .text)
+            t.column("wrapped_key", .blob)
+            t.column("created_at_ms", .integer).notNull()
+            t.column("erased_at_ms", .integer)
         }
     }
 }

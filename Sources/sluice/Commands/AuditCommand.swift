@@ -8,7 +8,7 @@ import SluiceCore
 struct AuditCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit", abstract: "Verify, export and prove the audit log.",
-        subcommands: [Verify.self, Export.self, VerifyProof.self, Purge.self])
+        subcommands: [Verify.self, Export.self, VerifyProof.self, Purge.self, EraseTenant.self])
 
     /// Unix milliseconds or an RFC 3339 date-time, as the HTTP API takes them.
     static func time(_ text: String?, option: String) throws -> Int64? {
@@ -75,7 +75,7 @@ struct AuditCommand: AsyncParsableCommand {
             let fromMs = try AuditCommand.time(from, option: "from")
             let toMs = try AuditCommand.time(to, option: "to")
             let wiring = try options.wiring("sluice.audit")
-            let store = try LedgerStore(readOnlyPath: wiring.configuration.ledger.path)
+            let store = try wiring.ledgerStore(readOnly: true)
             try AuditCommand.report(try store.verifyAuditBlocking(tenant: tenant, fromMs: fromMs, toMs: toMs))
         }
     }
@@ -101,7 +101,7 @@ struct AuditCommand: AsyncParsableCommand {
             let fromMs = try AuditCommand.time(from, option: "from")
             let toMs = try AuditCommand.time(to, option: "to")
             let wiring = try options.wiring("sluice.audit")
-            let store = try LedgerStore(readOnlyPath: wiring.configuration.ledger.path)
+            let store = try wiring.ledgerStore(readOnly: true)
             let handle: FileHandle
             if let output {
                 guard FileManager.default.createFile(atPath: output, contents: nil), let h = FileHandle(forWritingAtPath: output) else {
@@ -178,10 +178,37 @@ extension AuditCommand {
 
         func run() async throws {
             let wiring = try options.wiring("sluice.audit")
-            let store = try LedgerStore(path: wiring.configuration.ledger.path)
+            let store = try wiring.ledgerStore()
             let cutoff = WallClock.system.nowMs() - Int64(olderThanDays) * 86_400_000
             let purged = try store.purgePayloads(tenant: tenant, beforeMs: cutoff)
             print("purged the payloads of \(purged.events) audit events and \(purged.results) results of tenant \(tenant)")
+        }
+    }
+}
+
+extension AuditCommand {
+    /// `sluice audit erase-tenant`: crypto-shredding, for a tenant's right to erasure.
+    struct EraseTenant: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "erase-tenant",
+            abstract: "Destroy a tenant's data key and payloads (prompts, answers, event details); the audit chain keeps verifying.")
+
+        @OptionGroup var options: CommonOptions
+        @Option(help: "The tenant to erase.") var tenant: String
+        @Option(help: "The tenant id again, to confirm: this cannot be undone.") var confirm: String
+
+        func validate() throws {
+            guard confirm == tenant else { throw ValidationError("--confirm must repeat the tenant id; nothing was erased") }
+        }
+
+        func run() async throws {
+            let wiring = try options.wiring("sluice.audit")
+            let store = try wiring.ledgerStore()
+            let erased = try store.eraseTenant(tenant)
+            print("""
+                erased tenant \(tenant): data key \(erased.destroyedKey ? "destroyed" : "absent (nothing was sealed)"), \
+                payloads removed from \(erased.events) audit events, \(erased.results) results and \(erased.requests) stored requests
+                """)
         }
     }
 }

@@ -63,7 +63,7 @@ struct JobsCommand: AsyncParsableCommand {
         func run() async throws {
             let wiring = try options.wiring("sluice.jobs")
             let sinceMs = try since.map(Self.parseSince)
-            let store = try LedgerStore(readOnlyPath: wiring.configuration.ledger.path)
+            let store = try wiring.ledgerStore(readOnly: true)
             let jobs = try store.unfinishedJobs(tenant: tenant, sinceMs: sinceMs)
             let requeueable = jobs.compactMap(\.envelope)
             let missing = jobs.filter { $0.envelope == nil }

@@ -13,7 +13,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await options.runServices("sluice.serve") { wiring in
-            let store = try LedgerStore(path: wiring.configuration.ledger.path)
+            let store = try wiring.ledgerStore()
             let producer = try wiring.producer()
             // Graceful shutdown runs in reverse: ingress stops taking jobs, workers finish theirs,
             // the ledger writes what arrived, and the producer flushes last.
@@ -54,8 +54,8 @@ extension IngressCommand {
         let deadline = ContinuousClock.now + .seconds(60)
         while true {
             do {
-                return try LedgerStore(readOnlyPath: path)
-            } catch let error as LedgerError where ContinuousClock.now < deadline {
+                return try wiring.ledgerStore(readOnly: true)
+            } catch where ContinuousClock.now < deadline && (error is LedgerError || error is KeyFiles.Failure) {
                 wiring.logger.notice("waiting for the ledger to create its database", metadata: ["path": "\(path)", "error": "\(error)"])
                 try await Task.sleep(for: .milliseconds(500))
             }
@@ -77,13 +77,19 @@ struct WorkerCommand: AsyncParsableCommand {
 }
 
 struct LedgerCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "ledger", abstract: "Run the ledger writer only.")
+    static let configuration = CommandConfiguration(
+        commandName: "ledger", abstract: "Run the ledger writer only (the default), or rebuild a ledger from the topics.",
+        subcommands: [Run.self, LedgerRebuildCommand.self], defaultSubcommand: Run.self)
 
-    @OptionGroup var options: CommonOptions
+    struct Run: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Run the ledger writer only.")
 
-    func run() async throws {
-        try await options.runServices("sluice.ledger") { wiring in
-            try wiring.ledger(store: try LedgerStore(path: wiring.configuration.ledger.path))
+        @OptionGroup var options: CommonOptions
+
+        func run() async throws {
+            try await options.runServices("sluice.ledger") { wiring in
+                try wiring.ledger(store: try wiring.ledgerStore())
+            }
         }
     }
 }
