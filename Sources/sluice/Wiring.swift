@@ -130,13 +130,16 @@ struct Wiring {
         ]
     }
 
-    func ingress(producer: KafkaProducer, jobs: any JobLookup & AuditReader) throws -> IngressService {
+    /// - Parameter tenancy: the ledger's tenants and keys (writable: the admin API and token
+    ///   counts write there).
+    func ingress(producer: KafkaProducer, jobs: any JobLookup & AuditReader, tenancy: (any TenantDirectory)?) throws -> IngressService {
         try operations.addBrokerCheck(self)
         var service = try IngressService(
             configuration: configuration.ingress, tenants: configuration.tenants, models: Set(configuration.routes.keys),
             enqueuer: JobEnqueuer(producer: producer, topics: topics, actor: "ingress:\(Self.instance)"),
             jobs: jobs, logger: logger,
-            operations: IngressOperations(readiness: operations.readiness, metrics: { [operations] in operations.metricsText() })
+            operations: IngressOperations(readiness: operations.readiness, metrics: { [operations] in operations.metricsText() }),
+            directory: tenancy
         )
         service.audit = jobs
         return service

@@ -19,7 +19,7 @@ struct ServeCommand: AsyncParsableCommand {
             // the ledger writes what arrived, and the producer flushes last.
             return [producer] + (try wiring.ledger(store: store))
                 + (try wiring.workerServices(producer: producer))
-                + [try wiring.ingress(producer: producer, jobs: store)]
+                + [try wiring.ingress(producer: producer, jobs: store, tenancy: store)]
         }
     }
 }
@@ -37,7 +37,10 @@ struct IngressCommand: AsyncParsableCommand {
             let store = try await Self.openLedger(wiring)
             wiring.operations.addLedgerCheck(store, writable: false)
             let producer = try wiring.producer()
-            return [producer, try wiring.ingress(producer: producer, jobs: store)]
+            // Tenants and keys are written by admins through this process too: a writable
+            // connection to the same file (the ledger process owns its schema).
+            let tenancy = try LedgerStore(existingPath: wiring.configuration.ledger.path)
+            return [producer, try wiring.ingress(producer: producer, jobs: store, tenancy: tenancy)]
         }
     }
 }
