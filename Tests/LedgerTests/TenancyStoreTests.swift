@@ -55,7 +55,7 @@ struct TenancyStoreTests {
         let usage = try await ledger.store.usage(tenant: "acme", day: "2026-12-03", monthStartMs: 0)
         #expect(usage.tokensToday == 150)
         #expect(usage.inFlight == 0 && usage.monthCost == 0)
-        try ledger.store.apply([TemporaryLedger.accepted("j1")])
-        #expect(try await ledger.store.usage(tenant: TemporaryLedger.tenant, day: "2026-12-03", monthStartMs: 0).inFlight == 1)
+        try ledger.store.apply([Fixture.accepted("j1")])
+        #expect(try await ledger.store.usage(tenant: Fixture.tenant, day: "2026-12-03", monthStartMs: 0).inFlight == 1)
     }
 }

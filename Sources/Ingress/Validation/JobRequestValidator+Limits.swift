@@ -28,7 +28,8 @@ extension JobRequestValidator {
             for (index, item) in items.enumerated() { try walk(item, path: "\(path)[\(index)]", depth: depth + 1) }
         case .object(let fields):
             guard depth <= maxJSONDepth else { throw tooDeep(path) }
-            for (key, item) in fields {
+            // In key order: the field an error names must not depend on hashing.
+            for (key, item) in fields.sorted(by: { $0.key < $1.key }) {
                 let at = path.isEmpty ? key : "\(path).\(key)"
                 if key.utf8.count > maxStringBytes {
                     throw .invalidRequest("A key in '\(path)' is longer than \(maxStringBytes) bytes.", param: path, code: "string_too_long")
