@@ -48,7 +48,10 @@ enum OpenAPIDocument {
         "parameters": [
           {"name": "Idempotency-Key", "in": "header", "required": false, "schema": {"type": "string", "maxLength": 255}}
         ],
-        "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/JobRequest"}}}},
+        "requestBody": {"required": true, "content": {"application/json": {
+          "schema": {"$ref": "#/components/schemas/JobRequest"},
+          "example": {"model": "demo", "messages": [{"role": "user", "content": "Say hello."}], "metadata": {"team": "docs"}}
+        }}},
         "responses": {
           "202": {
             "description": "Queued (or the job an Idempotency-Key already names).",
