@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import HummingbirdCore
 import Kafka
 import Logging
 import ServiceLifecycle
@@ -57,7 +58,7 @@ public struct IngressService: Service {
 
     public func run() async throws {
         var app = Application(
-            router: buildRouter(),
+            router: buildRouter(), server: try Self.server(configuration.tls),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "sluice"),
             logger: logger
         )
