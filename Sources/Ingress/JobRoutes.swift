@@ -27,15 +27,14 @@ struct JobRoutes: Sendable {
     /// The collection, to be added at `/v1/jobs`.
     func collection() -> RouteCollection<SluiceRequestContext> {
         let routes = RouteCollection(context: SluiceRequestContext.self)
+        // Outside authentication, so that a 401 counts as a rejected submission too.
+        routes.add(middleware: SubmissionMetricsMiddleware())
         routes.add(middleware: AuthMiddleware(keys: keys))
         routes.post { request, context -> Response in
             do {
                 return try await submit(request, context: context)
             } catch let replayed as Replayed {
                 return replayed.response
-            } catch {
-                IngressMetrics.rejected(error)
-                throw error
             }
         }
         routes.get(":id") { request, context in try await status(request, context: context) }
@@ -263,4 +262,18 @@ final class TurnCounter: Sendable {
     private let value = Atomic<Int>(0)
 
     func next() -> Int { value.wrappingAdd(1, ordering: .relaxed).oldValue }
+}
+
+/// Counts every refused `POST /v1/jobs` in `sluice_jobs_rejected_total`, by its error code.
+struct SubmissionMetricsMiddleware: RouterMiddleware {
+    typealias Context = SluiceRequestContext
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch {
+            if request.method == .post, context.parameters.get("id") == nil { IngressMetrics.rejected(error) }
+            throw error
+        }
+    }
 }
