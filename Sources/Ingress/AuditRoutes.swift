@@ -6,17 +6,23 @@ import SluiceCore
 /// `/v1/audit/*`: the auditor's API over the ledger's hash-chained audit log.
 ///
 /// Only `auditor` and `admin` keys read audit data; a `submitter` gets 403. An auditor sees the
-/// tenant its key belongs to (there is no grant of other tenants yet); an admin sees every
+/// tenants it is granted (a config-file auditor key: its own tenant unless it lists `grants`; a
+/// key made with `sluice keys create --grant`: exactly those, none without); an admin sees every
 /// tenant. The public key is public: anyone who checks a proof needs it.
 struct AuditRoutes: Sendable {
     let reader: any AuditReader
     let keys: KeyRing
 
-    func register(on router: Router<BasicRequestContext>) {
-        router.get("/v1/audit/public-key") { _, _ in try await publicKey() }
-        router.get("/v1/audit/events") { request, _ in try await events(request) }
-        router.get("/v1/audit/events/:id/proof") { request, context in try await proof(request, context: context) }
-        router.get("/v1/audit/verify") { request, _ in try await verify(request) }
+    /// The collection, to be added at `/v1/audit`.
+    func collection() -> RouteCollection<SluiceRequestContext> {
+        let open = RouteCollection(context: SluiceRequestContext.self)
+        open.get("public-key") { _, _ in try await publicKey() }
+        let routes = RouteCollection(context: SluiceRequestContext.self)
+        routes.add(middleware: AuthMiddleware(keys: keys))
+        routes.get("events") { request, context in try await events(request, context: context) }
+        routes.get("events/:id/proof") { request, context in try await proof(request, context: context) }
+        routes.get("verify") { request, context in try await verify(request, context: context) }
+        return open.addRoutes(routes)
     }
 
     // MARK: - Handlers
@@ -31,10 +37,11 @@ struct AuditRoutes: Sendable {
         return IngressService.json(.ok, JSONValue.object(fields))
     }
 
-    private func events(_ request: Request) async throws -> Response {
-        let principal = try auditor(request)
+    private func events(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        let principal = try auditor(context)
         let q = request.uri.queryParameters
-        var query = AuditQuery(tenants: try tenants(principal, asked: q["tenant"].map(String.init)))
+        let scope = try tenants(principal, asked: q["tenant"].map(String.init))
+        var query = AuditQuery(tenants: scope)
         query.type = q["type"].map(String.init)
         query.jobID = q["job_id"].map { String($0).lowercased() }
         query.batchID = q["batch_id"].map(String.init)
@@ -54,15 +61,16 @@ struct AuditRoutes: Sendable {
             }
             query.limit = limit
         }
-        let page = try await reader.auditEvents(query)
+        // An auditor without grants sees nothing (and SQL gets no empty IN list).
+        let page = scope?.isEmpty == true ? AuditEventPage(events: [], nextCursor: nil) : try await reader.auditEvents(query)
         var body: [String: JSONValue] = ["object": "list", "data": .array(page.events.map(\.json))]
         body["next_cursor"] = page.nextCursor.map(JSONValue.string) ?? .null
         body["has_more"] = .bool(page.nextCursor != nil)
         return IngressService.json(.ok, JSONValue.object(body))
     }
 
-    private func proof(_ request: Request, context: BasicRequestContext) async throws -> Response {
-        let principal = try auditor(request)
+    private func proof(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        let principal = try auditor(context)
         let id = (context.parameters.get("id") ?? "").lowercased()
         guard UUIDv7.isWellFormed(id) else { throw APIError.notFound("audit event", id: id) }
         switch try await reader.auditProof(eventID: id) {
@@ -79,10 +87,14 @@ struct AuditRoutes: Sendable {
         }
     }
 
-    private func verify(_ request: Request) async throws -> Response {
-        let principal = try auditor(request)
+    private func verify(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        let principal = try auditor(context)
         let q = request.uri.queryParameters
         let scope = try tenants(principal, asked: q["tenant"].map(String.init))
+        if let scope, scope.count != 1 {
+            guard !scope.isEmpty else { throw APIError.forbidden("This auditor key is granted no tenant.") }
+            throw APIError.invalidRequest("This key reads several tenants; name one with 'tenant'.", param: "tenant", code: "missing_required_parameter")
+        }
         let fromMs = try Self.time(q["from"].map(String.init), param: "from")
         let toMs = try Self.time(q["to"].map(String.init), param: "to")
         let report = try await reader.verifyAudit(tenant: scope?.first, fromMs: fromMs, toMs: toMs)
@@ -91,8 +103,8 @@ struct AuditRoutes: Sendable {
 
     // MARK: - Access
 
-    private func auditor(_ request: Request) throws -> Principal {
-        let principal = try keys.authenticate(request.headers[.authorization])
+    private func auditor(_ context: SluiceRequestContext) throws -> Principal {
+        let principal = try context.caller()
         guard principal.role == .auditor || principal.role == .admin else {
             throw APIError.forbidden("Role '\(principal.role)' may not read the audit log; an auditor or admin key may.")
         }
@@ -100,16 +112,20 @@ struct AuditRoutes: Sendable {
     }
 
     private func sees(_ principal: Principal, _ tenant: String) -> Bool {
-        principal.role == .admin || principal.tenant == tenant
+        principal.reads(tenant)
     }
 
-    /// The tenants a request covers: nil for all (an admin who named none).
+    /// The tenants a request covers: nil for all (an admin who named none); empty for an
+    /// auditor granted none.
     private func tenants(_ principal: Principal, asked: String?) throws -> Set<String>? {
         if principal.role == .admin { return asked.map { [$0] } }
-        if let asked, asked != principal.tenant {
-            throw APIError.forbidden("This auditor key may read tenant '\(principal.tenant)' only.")
+        if let asked {
+            guard principal.grants.contains(asked) else {
+                throw APIError.forbidden("This auditor key is not granted tenant '\(asked)'.")
+            }
+            return [asked]
         }
-        return [principal.tenant]
+        return principal.grants
     }
 
     /// A time parameter: Unix milliseconds, or an RFC 3339 date-time.

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import HummingbirdCore
 import Kafka
 import Logging
 import ServiceLifecycle
@@ -14,15 +15,15 @@ import SluiceCore
 public struct IngressService: Service {
     private let configuration: IngressConfiguration
     private let keys: KeyRing
-    private let validator: JobRequestValidator
-    private let enqueuer: JobEnqueuer
-    private let jobs: any JobLookup
-    private let recent = RecentJobs()
-    private let idempotency = IdempotencyKeys()
+    private let policies: TenantPolicies
+    private let limiter: TenantLimiter
+    private let jobRoutes: JobRoutes
     private let clock: WallClock
     private let logger: Logger
     /// The audit log (`/v1/audit/*`); nil serves no audit routes.
     public var audit: (any AuditReader)?
+    /// Tenants and keys in the ledger (and `/v1/admin/*`); nil: only the config file's.
+    private let directory: (any TenantDirectory)?
     private let operations: IngressOperations
 
     /// - Parameters:
@@ -30,36 +31,66 @@ public struct IngressService: Service {
     ///   - jobs: where job status comes from (the ledger).
     ///   - clock: creation times, deadlines and key expiry are read from it.
     ///   - operations: what `/readyz` and `/metrics` answer from.
+    ///   - directory: tenants and keys kept in the ledger, limits' usage counts, and the admin
+    ///     API; nil serves the config file's tenants only, without ledger-backed limits.
     /// - Throws: `IngressError` when a tenant's key has an unknown role.
     public init(
         configuration: IngressConfiguration, tenants: [TenantConfiguration], models: Set<String>,
         enqueuer: JobEnqueuer, jobs: any JobLookup, clock: WallClock = .system, logger: Logger,
-        operations: IngressOperations = IngressOperations()
+        operations: IngressOperations = IngressOperations(), directory: (any TenantDirectory)? = nil
     ) throws {
         self.operations = operations
         self.clock = clock
         self.configuration = configuration
-        self.keys = try KeyRing(tenants: tenants)
-        self.validator = JobRequestValidator(models: models, configuration: configuration)
-        self.enqueuer = enqueuer
-        self.jobs = jobs
+        let keys = try KeyRing(tenants: tenants, clock: clock)
+        self.keys = keys
+        let policies = TenantPolicies(tenants: tenants)
+        self.policies = policies
+        let limiter = TenantLimiter(directory: directory)
+        self.limiter = limiter
+        self.directory = directory
         self.logger = logger
+        jobRoutes = JobRoutes(
+            configuration: configuration, keys: keys, validator: JobRequestValidator(models: models, configuration: configuration),
+            enqueuer: enqueuer, jobs: jobs, recent: RecentJobs(), idempotency: IdempotencyKeys(), policies: policies,
+            limiter: limiter, clock: clock, logger: logger)
     }
 
     public func run() async throws {
-        let app = Application(
-            router: buildRouter(),
+        var app = Application(
+            router: buildRouter(), server: try Self.server(configuration.tls),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "sluice"),
             logger: logger
         )
+        if let refresher {
+            // Keys from the ledger are there before the first request is answered.
+            await refresher.refresh()
+            app.addServices(refresher)
+        }
         try await app.run()
     }
 
-    /// The routes, for the server and for in-process tests.
-    public func buildRouter() -> Router<BasicRequestContext> {
-        let router = Router(context: BasicRequestContext.self)
+    /// Keeps tenants and keys current from the ledger; nil without one.
+    private var refresher: TenancyRefresher? {
+        directory.map { directory in
+            TenancyRefresher(
+                directory: directory, keys: keys, policies: policies, limiter: limiter, intervalMs: configuration.tenancyRefreshMs,
+                logger: logger)
+        }
+    }
+
+    /// The routes, for the server and for in-process tests: one collection per resource, each
+    /// with its own authentication.
+    public func buildRouter() -> Router<SluiceRequestContext> {
+        let router = Router(context: SluiceRequestContext.self)
         router.add(middleware: HTTPMetricsMiddleware())
         router.add(middleware: ErrorShapeMiddleware(logger: logger))
+        router.add(middleware: BodyLimitMiddleware(limit: configuration.maxBodyBytes))
+        router.get("/openapi.json") { _, _ in
+            var headers = HTTPFields()
+            headers[.contentType] = "application/json"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))
+        }
         router.get("/healthz") { _, _ in
             Self.json(.ok, ["status": "ok"] as JSONValue)
         }
@@ -73,22 +104,16 @@ public struct IngressService: Service {
                 return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: await metrics())))
             }
         }
-        router.post("/v1/jobs") { request, context -> Response in
-            do {
-                return try await submit(request, context: context)
-            } catch {
-                IngressMetrics.rejected(error)
-                throw error
-            }
+        router.addRoutes(jobRoutes.collection(), atPath: "/v1/jobs")
+        if let audit { router.addRoutes(AuditRoutes(reader: audit, keys: keys).collection(), atPath: "/v1/audit") }
+        if let directory {
+            let admin = AdminRoutes(directory: directory, keys: keys, policies: policies, clock: clock, refresh: refresher)
+            router.addRoutes(admin.collection(), atPath: "/v1/admin")
         }
-        router.get("/v1/jobs/:id") { request, context in
-            try await status(request, context: context)
+        if let status = operations.status {
+            StatusRoutes(status: status, replay: operations.replayDeadLetters, keys: keys, logger: logger).register(on: router)
         }
-        router.post("/v1/jobs/:id/cancel") { request, context in
-            try await cancel(request, context: context)
-        }
-        if let audit { AuditRoutes(reader: audit, keys: keys).register(on: router) }
-        if let status = operations.status { StatusRoutes(status: status, replay: operations.replayDeadLetters, keys: keys, logger: logger).register(on: router) }
+        // Batches, files and webhooks add their collections here, each with AuthMiddleware.
         return router
     }
 
@@ -101,181 +126,7 @@ public struct IngressService: Service {
         return Self.json(status, IngressOperations.readinessBody(outcomes))
     }
 
-    private func submit(_ request: Request, context: BasicRequestContext) async throws -> Response {
-        let startedAt = FinishedSpan.nowUnixNanos()
-        let principal = try keys.authenticate(request.headers[.authorization])
-        guard principal.role.maySubmit else { throw APIError.forbidden("Role '\(principal.role)' may not submit jobs.") }
-        let body = try await readBody(request)
-        let nowMs = clock.nowMs()
-        let validated = try validator.validate(body, nowMs: nowMs)
-
-        let idempotencyKey = request.headers[.idempotencyKey]
-        var jobID = UUIDv7.generate()
-        var fingerprint: String?
-        if let key = idempotencyKey {
-            guard key.utf8.count <= 255 else {
-                throw APIError.invalidRequest("'Idempotency-Key' may be at most 255 bytes.", param: "Idempotency-Key")
-            }
-            let bodyFingerprint = IdempotencyBinding.fingerprint(body)
-            switch try await resolve(key: key, tenant: principal.tenant, fingerprint: bodyFingerprint, nowMs: nowMs) {
-            case .replay(let view):
-                return Self.accepted(view, replayed: true)
-            case .produce(let derivedID):
-                jobID = derivedID
-                fingerprint = bodyFingerprint
-            }
-        }
-
-        let job = JobEnvelope(
-            id: jobID, tenant: principal.tenant, model: validated.model, priority: validated.priority,
-            request: validated.request, webhook: validated.webhook, metadata: validated.metadata,
-            deadlineMs: validated.deadlineMs, createdAtMs: nowMs, idempotencyKey: idempotencyKey,
-            traceparent: Self.traceparent(request.headers[.traceparent])
-        )
-        do {
-            try await enqueuer.enqueue(job, requestFingerprint: fingerprint)
-        } catch {
-            if let key = idempotencyKey { idempotency.abandon(tenant: principal.tenant, key: key) }
-            let uncertain = (error as? EnqueueError)?.mayHaveBeenQueued ?? true
-            logger.warning(
-                "enqueue failed; answering 503",
-                metadata: ["job_id": "\(job.id)", "outcome_unknown": "\(uncertain)", "error": "\(error)"])
-            throw APIError.queueUnavailable(
-                retryAfter: configuration.retryAfterSeconds, outcomeUnknown: uncertain, hasIdempotencyKey: idempotencyKey != nil)
-        }
-        if let key = idempotencyKey { idempotency.complete(tenant: principal.tenant, key: key, jobID: job.id) }
-        let view = JobView(
-            id: job.id, tenant: job.tenant, status: .queued, model: job.model, priority: job.priority, attempts: 0,
-            createdAtMs: job.createdAtMs, metadata: job.metadata
-        )
-        recent.remember(view)
-        IngressMetrics.accepted(tenant: job.tenant, priority: job.priority)
-        logger.forJob(job).debug("job accepted", metadata: ["model": "\(job.model)", "priority": "\(job.priority.rawValue)"])
-        IngressSpans.accepted(job, incoming: request.headers[.traceparent], startedAt: startedAt)
-        return Self.accepted(view, replayed: false)
-    }
-
-    /// What a keyed request leads to.
-    private enum KeyedSubmission {
-        /// Answer with the job the key already names.
-        case replay(JobView)
-        /// Queue the job under this (derived) id; the caller holds the key's claim.
-        case produce(jobID: String)
-    }
-
-    /// Decides a keyed request: this process's own requests first (in progress → 409, just
-    /// accepted → replay), then the ledger's binding, which every ingress process and restart
-    /// shares. A key not bound yet queues the job under an id derived from tenant, key and body,
-    /// so that a retry racing the ledger, on any process, names the same job.
-    ///
-    /// - Throws: `APIError` 409 for a key in progress or bound to another body; 503 when the
-    ///   ledger cannot be read (the key could not be checked). The claim is released on throw.
-    private func resolve(key: String, tenant: String, fingerprint: String, nowMs: Int64) async throws -> KeyedSubmission {
-        switch idempotency.claim(tenant: tenant, key: key, fingerprint: fingerprint, nowMs: nowMs) {
-        case .claimed:
-            break
-        case .replay(let jobID):
-            if let view = try await jobs.job(id: jobID, tenant: tenant) ?? recent.view(id: jobID, tenant: tenant) {
-                return .replay(view)
-            }
-            throw APIError.idempotencyConflict("The job of this Idempotency-Key is no longer known.")
-        case .inProgress:
-            throw APIError.idempotencyInProgress
-        case .conflict:
-            throw APIError.idempotencyConflict("This Idempotency-Key was used with a different request body.")
-        }
-
-        do {
-            let jobID = IdempotencyBinding.jobID(tenant: tenant, key: key, fingerprint: fingerprint)
-            var known: JobView?
-            if let binding = try await jobs.idempotencyBinding(tenant: tenant, key: key), binding.isAlive(nowMs: nowMs) {
-                guard binding.fingerprint == fingerprint else {
-                    throw APIError.idempotencyConflict("This Idempotency-Key was used with a different request body.")
-                }
-                known = try await jobs.job(id: binding.jobID, tenant: tenant)
-            } else {
-                // Expired or not yet applied: the derived id may still name a job the ledger
-                // holds (the same key and body, over 24 h ago), which is then the answer rather
-                // than a second run of it.
-                known = try await jobs.job(id: jobID, tenant: tenant)
-            }
-            if let known {
-                idempotency.complete(tenant: tenant, key: key, jobID: known.id)
-                return .replay(known)
-            }
-            return .produce(jobID: jobID)
-        } catch let error as APIError {
-            idempotency.abandon(tenant: tenant, key: key)
-            throw error
-        } catch {
-            idempotency.abandon(tenant: tenant, key: key)
-            logger.warning(
-                "cannot read the ledger to check an Idempotency-Key; answering 503", metadata: ["error": "\(error)"])
-            throw APIError.idempotencyUnverifiable(retryAfter: configuration.retryAfterSeconds)
-        }
-    }
-
-    private func status(_ request: Request, context: BasicRequestContext) async throws -> Response {
-        let principal = try keys.authenticate(request.headers[.authorization])
-        let id = context.parameters.get("id") ?? ""
-        guard UUIDv7.isWellFormed(id) else { throw APIError.notFound("job", id: id) }
-        let lowered = id.lowercased()
-        guard let view = try await jobs.job(id: lowered, tenant: principal.tenant) ?? recent.view(id: lowered, tenant: principal.tenant) else {
-            throw APIError.notFound("job", id: id)
-        }
-        return Self.json(.ok, view)
-    }
-
-    /// Cancels a queued, waiting or retrying job: publishes the request and answers 202 with
-    /// the job as it stands now; the job ends `cancelled` when a worker (or the retry relay)
-    /// next looks at it. A job the ledger already shows finished is 409 and stays as it is.
-    /// Another tenant's job is 404, like a missing one.
-    private func cancel(_ request: Request, context: BasicRequestContext) async throws -> Response {
-        let principal = try keys.authenticate(request.headers[.authorization])
-        guard principal.role.maySubmit else { throw APIError.forbidden("Role '\(principal.role)' may not cancel jobs.") }
-        let id = context.parameters.get("id") ?? ""
-        guard UUIDv7.isWellFormed(id) else { throw APIError.notFound("job", id: id) }
-        let lowered = id.lowercased()
-        let known: JobView?
-        do {
-            known = try await jobs.job(id: lowered, tenant: principal.tenant) ?? recent.view(id: lowered, tenant: principal.tenant)
-        } catch {
-            logger.warning("cannot read the ledger to cancel a job; answering 503", metadata: ["job_id": "\(lowered)", "error": "\(error)"])
-            throw APIError.ledgerUnavailable(retryAfter: configuration.retryAfterSeconds)
-        }
-        guard let view = known else { throw APIError.notFound("job", id: id) }
-        guard !view.status.isTerminal else { throw APIError.jobFinished(id: view.id, status: view.status) }
-        do {
-            try await enqueuer.requestCancellation(jobID: view.id, tenant: view.tenant, attempt: view.attempts, nowMs: clock.nowMs())
-        } catch {
-            logger.warning("cancellation not published; answering 503", metadata: ["job_id": "\(view.id)", "error": "\(error)"])
-            throw APIError.queueUnavailable(retryAfter: configuration.retryAfterSeconds)
-        }
-        return Self.json(.accepted, view)
-    }
-
     // MARK: - Helpers
-
-    private func readBody(_ request: Request) async throws -> [UInt8] {
-        let limit = configuration.maxBodyBytes
-        if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
-            throw APIError.tooLarge(limit: limit)
-        }
-        var request = request
-        do {
-            let buffer = try await request.collectBody(upTo: limit)
-            return Array(buffer.readableBytesView)
-        } catch let error as HTTPError where error.status == .contentTooLarge {
-            throw APIError.tooLarge(limit: limit)
-        }
-    }
-
-    private static func accepted(_ view: JobView, replayed: Bool) -> Response {
-        var headers = HTTPFields()
-        headers[.location] = "/v1/jobs/\(view.id)"
-        if replayed { headers[.idempotentReplayed] = "true" }
-        return json(.accepted, view, headers: headers)
-    }
 
     static func json(_ status: HTTPResponse.Status, _ value: some JSONRepresentable, headers: HTTPFields = [:]) -> Response {
         var headers = headers

@@ -22,9 +22,12 @@ public struct JobEnqueuer: Sendable {
     /// - Parameter requestFingerprint: For a job with an `Idempotency-Key`, the fingerprint of
     ///   the request body (``IdempotencyBinding/fingerprint(_:)``); the ledger binds the key to
     ///   the job with it.
+    /// - Parameter partitionKey: the job record's Kafka key: the tenant (default), or one of its
+    ///   sub-keys (``TenantID/partitionKey(tenant:subKeys:pick:)``). The audit event stays keyed
+    ///   by tenant, which keeps each tenant's audit chain on one partition.
     /// - Throws: ``EnqueueError`` when the broker did not take both records in time, saying
     ///   whether the job may have been queued anyway.
-    public func enqueue(_ job: JobEnvelope, requestFingerprint: String? = nil) async throws {
+    public func enqueue(_ job: JobEnvelope, requestFingerprint: String? = nil, partitionKey: String? = nil) async throws {
         var detail: [String: JSONValue] = ["model": .string(job.model), "priority": .string(job.priority.rawValue)]
         if let metadata = job.metadata { detail["metadata"] = metadata }
         if let batchID = job.batchID { detail["batch_id"] = .string(batchID) }
@@ -39,7 +42,8 @@ public struct JobEnqueuer: Sendable {
         // One batch (one delivery wait), with each record's outcome: only per-record outcomes
         // tell "nothing was queued" from "half of it was".
         let outcome = await producer.sendReportingEach([
-            KafkaProducerMessage(topic: topics.jobs(job.priority), key: job.tenant, schema: JobEnvelope.schema, job: job, value: job),
+            KafkaProducerMessage(
+                topic: topics.jobs(job.priority), key: partitionKey ?? job.tenant, schema: JobEnvelope.schema, job: job, value: job),
             KafkaProducerMessage(topic: topics.audit, key: job.tenant, schema: AuditEvent.schema, job: job, value: accepted),
         ])
         guard outcome.failures.isEmpty else {

@@ -65,6 +65,26 @@ public final class LedgerStore: JobLookup, Sendable {
         }
     }
 
+    /// Opens an existing, migrated ledger for writing without migrating it, for a process that
+    /// writes only its own small tables (tenants and keys: `sluice keys`, an ingress's admin
+    /// API) while the ledger process owns the schema.
+    ///
+    /// - Throws: ``LedgerError`` with code `schemaMismatch` when the file lacks migrations.
+    public init(existingPath path: String, clock: WallClock = .system) throws {
+        self.clock = clock
+        // Tenants and keys only: no payload is read or written through this store.
+        self.cipher = nil
+        pool = try LedgerError.mapping {
+            try DatabasePool(path: path, configuration: Self.configuration(readOnly: false, synchronous: .full))
+        }
+        let upToDate = try LedgerError.mapping {
+            try pool.read { db in try LedgerMigrations.migrator.hasCompletedMigrations(db) }
+        }
+        guard upToDate else {
+            throw LedgerError(code: .schemaMismatch, message: "\(path) has not been migrated by this version of the ledger")
+        }
+    }
+
     /// WAL (the pool's default) with synchronous=FULL by default: every commit fsyncs the WAL
     /// before it returns. The writer marks a batch's Kafka messages done right after the commit
     /// and their offsets are committed soon after, so a commit that a power failure could still

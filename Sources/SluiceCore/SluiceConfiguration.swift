@@ -91,6 +91,7 @@ public struct SluiceConfiguration: Sendable, Decodable {
         problems += numberProblems()
         problems += cancellation.problems()
         problems += logging.problems() + tracing.problems()
+        problems += tenancyProblems()
         return problems
     }
 
@@ -242,6 +243,17 @@ public struct IngressConfiguration: Sendable, Decodable {
     /// How far ahead a job's `deadline` may lie; later is a 400 (a typo such as milliseconds
     /// for seconds, not a real deadline). Default: 31,536,000 (365 days).
     public var maxDeadlineAheadSeconds: Int
+    /// Most messages (or `input` items) one job may carry. Default: 2048.
+    public var maxMessages: Int = 2_048
+    /// Longest string anywhere in a request body, in UTF-8 bytes. Default: 262,144 (256 KiB).
+    public var maxStringBytes: Int = 262_144
+    /// Deepest nesting of arrays and objects in a request body. Default: 32.
+    public var maxJSONDepth: Int = 32
+    /// How often the ingress re-reads tenants and keys from the ledger, so that a revoked key,
+    /// a new key or a changed limit reaches every ingress process. Default: 2000.
+    public var tenancyRefreshMs: Int = 2_000
+    /// Serve HTTPS with this certificate and key (PEM files). Default: none (plain HTTP).
+    public var tls: TLSFilesConfiguration?
 
     public init(
         host: String = "0.0.0.0", port: Int = 8080, maxBodyBytes: Int = 1 << 20, produceTimeoutMs: Int = 4_000,
@@ -263,6 +275,8 @@ public struct IngressConfiguration: Sendable, Decodable {
         case host, port, maxBodyBytes = "max_body_bytes", produceTimeoutMs = "produce_timeout_ms"
         case retryAfterSeconds = "retry_after_seconds", maxOutputTokens = "max_output_tokens"
         case maxDeadlineAheadSeconds = "max_deadline_ahead_seconds"
+        case maxMessages = "max_messages", maxStringBytes = "max_string_bytes", maxJSONDepth = "max_json_depth"
+        case tenancyRefreshMs = "tenancy_refresh_ms", tls
     }
 
     public init(from decoder: any Decoder) throws {
@@ -275,6 +289,11 @@ public struct IngressConfiguration: Sendable, Decodable {
         retryAfterSeconds = try c.decodeIfPresent(Int.self, forKey: .retryAfterSeconds) ?? d.retryAfterSeconds
         maxOutputTokens = try c.decodeIfPresent(Int.self, forKey: .maxOutputTokens) ?? d.maxOutputTokens
         maxDeadlineAheadSeconds = try c.decodeIfPresent(Int.self, forKey: .maxDeadlineAheadSeconds) ?? d.maxDeadlineAheadSeconds
+        maxMessages = try c.decodeIfPresent(Int.self, forKey: .maxMessages) ?? d.maxMessages
+        maxStringBytes = try c.decodeIfPresent(Int.self, forKey: .maxStringBytes) ?? d.maxStringBytes
+        maxJSONDepth = try c.decodeIfPresent(Int.self, forKey: .maxJSONDepth) ?? d.maxJSONDepth
+        tenancyRefreshMs = try c.decodeIfPresent(Int.self, forKey: .tenancyRefreshMs) ?? d.tenancyRefreshMs
+        tls = try c.decodeIfPresent(TLSFilesConfiguration.self, forKey: .tls)
     }
 }
 
@@ -471,15 +490,38 @@ public struct LedgerConfiguration: Sendable, Decodable {
     }
 }
 
-/// A tenant and its API keys.
+/// A tenant, its API keys and its policy (see ``TenantPolicy``).
 public struct TenantConfiguration: Sendable, Decodable {
     public var id: String
     public var keys: [APIKeyConfiguration]
+    /// Default: none (unlimited).
+    public var limits: TenantLimits
+    /// May submit at `p0`. Default: false.
+    public var allowP0: Bool
+    /// Kafka keys the tenant's jobs are spread over. Default: 1 (the tenant id alone).
+    public var subKeys: Int
 
-    public init(id: String, keys: [APIKeyConfiguration]) {
+    public init(id: String, keys: [APIKeyConfiguration], limits: TenantLimits = .init(), allowP0: Bool = false, subKeys: Int = 1) {
         self.id = id
         self.keys = keys
+        self.limits = limits
+        self.allowP0 = allowP0
+        self.subKeys = subKeys
     }
+
+    enum CodingKeys: String, CodingKey { case id, keys, limits, allowP0 = "allow_p0", subKeys = "sub_keys" }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        id = try c.decode(String.self, forKey: .id)
+        keys = try c.decodeIfPresent([APIKeyConfiguration].self, forKey: .keys) ?? []
+        limits = try c.decodeIfPresent(TenantLimits.self, forKey: .limits) ?? .init()
+        allowP0 = try c.decodeIfPresent(Bool.self, forKey: .allowP0) ?? false
+        subKeys = try c.decodeIfPresent(Int.self, forKey: .subKeys) ?? 1
+    }
+
+    /// The policy the file gives this tenant.
+    public var policy: TenantPolicy { TenantPolicy(limits: limits, allowP0: allowP0, subKeys: subKeys) }
 }
 
 public struct APIKeyConfiguration: Sendable, Decodable {
@@ -487,18 +529,23 @@ public struct APIKeyConfiguration: Sendable, Decodable {
     public var key: String
     /// `submitter` (default), `auditor` or `admin`.
     public var role: String
+    /// The tenants an auditor key reads. Default: its own tenant (keys made with
+    /// `sluice keys create` have exactly the grants given there, none by default).
+    public var grants: [String]?
 
-    public init(key: String, role: String = "submitter") {
+    public init(key: String, role: String = "submitter", grants: [String]? = nil) {
         self.key = key
         self.role = role
+        self.grants = grants
     }
 
-    enum CodingKeys: String, CodingKey { case key, role }
+    enum CodingKeys: String, CodingKey { case key, role, grants }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         key = try c.decode(String.self, forKey: .key)
         role = try c.decodeIfPresent(String.self, forKey: .role) ?? "submitter"
+        grants = try c.decodeIfPresent([String].self, forKey: .grants)
     }
 }
 

@@ -11,7 +11,7 @@ struct SluiceCommand: AsyncParsableCommand {
         abstract: "Self-hosted asynchronous LLM job broker.",
         subcommands: [
             ServeCommand.self, IngressCommand.self, WorkerCommand.self, LedgerCommand.self, TopicsCommand.self,
-            KeysCommand.self, DLQCommand.self, JobsCommand.self, AuditCommand.self, StubProviderCommand.self, BenchCommand.self,
+            KeysCommand.self, TenantsCommand.self, DLQCommand.self, JobsCommand.self, AuditCommand.self, StubProviderCommand.self, BenchCommand.self,
         ]
     )
 }

@@ -149,8 +149,13 @@ struct Wiring {
         return RetentionPolicy(defaultDays: days.defaultDays, tenantDays: days.tenantDays)
     }
 
-    /// - Parameter board: serves the status page (`/`, `/v1/status`) when given.
-    func ingress(producer: KafkaProducer, jobs: any JobLookup & AuditReader, board: StatusBoard? = nil) throws -> IngressService {
+    /// - Parameters:
+    ///   - tenancy: the ledger's tenants and keys (writable: the admin API and token counts
+    ///     write there).
+    ///   - board: serves the status page (`/`, `/v1/status`) when given.
+    func ingress(
+        producer: KafkaProducer, jobs: any JobLookup & AuditReader, tenancy: (any TenantDirectory)?, board: StatusBoard? = nil
+    ) throws -> IngressService {
         try operations.addBrokerCheck(self)
         var ingressOperations = IngressOperations(readiness: operations.readiness, metrics: { [operations] in operations.metricsText() })
         if let board {
@@ -160,7 +165,7 @@ struct Wiring {
         var service = try IngressService(
             configuration: configuration.ingress, tenants: configuration.tenants, models: Set(configuration.routes.keys),
             enqueuer: JobEnqueuer(producer: producer, topics: topics, actor: "ingress:\(Self.instance)"),
-            jobs: jobs, logger: logger, operations: ingressOperations
+            jobs: jobs, logger: logger, operations: ingressOperations, directory: tenancy
         )
         service.audit = jobs
         return service

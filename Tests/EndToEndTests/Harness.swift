@@ -75,10 +75,12 @@ final class Deployment: @unchecked Sendable {
     ///     `STUB` in it stands for the stub's `http://127.0.0.1:<port>`.
     ///   - routing: the same sections built from the two stub ports (wins over `providers`);
     ///     default: one stub provider serving `demo` and `gpt-4o-mini`.
+    ///   - tenantSettings: extra YAML for a tenant's entry (`allow_p0: true`, `limits: {…}`),
+    ///     and `role: admin|auditor` for the role of its key.
     init(
         name: String, bootstrap: String? = nil, tenants: [String] = ["acme"], workerConcurrency: Int = 64,
         workerSettings: [String] = [], providers: String? = nil,
-        routing: ((_ stubPort: Int, _ stub2Port: Int) -> String)? = nil
+        routing: ((_ stubPort: Int, _ stub2Port: Int) -> String)? = nil, tenantSettings: [String: [String]] = [:]
     ) throws {
         dir = try Harness.tempDirectory(name)
         prefix = "t\(UUID().uuidString.prefix(8).lowercased())"
@@ -100,7 +102,12 @@ final class Deployment: @unchecked Sendable {
             workers.append((parts[0], parts[1]))
         }
         let workersYAML = workers.map { "  \($0.0): \($0.1)\n" }.joined()
-        let tenantYAML = tenants.map { "  - id: \($0)\n    keys:\n      - key: \(Self.key(for: $0))\n" }.joined()
+        let tenantYAML = tenants.map { tenant in
+            let settings = tenantSettings[tenant] ?? []
+            let role = settings.first { $0.hasPrefix("role:") }.map { "        \($0)\n" } ?? ""
+            let extra = settings.filter { !$0.hasPrefix("role:") }.map { "    \($0)\n" }.joined()
+            return "  - id: \(tenant)\n    keys:\n      - key: \(Self.key(for: tenant))\n\(role)\(extra)"
+        }.joined()
         let routingYAML = routing?(stubPort, stub2Port)
             ?? providers?.replacingOccurrences(of: "STUB", with: "http://127.0.0.1:\(stubPort)") ?? """
             providers:

@@ -5,8 +5,7 @@ import Metrics
 /// `sluice_http_responses_total{class="2xx"|"3xx"|"4xx"|"5xx"}`: every answer of the HTTP API,
 /// errors included (they are thrown past this middleware and answered by the server), for the
 /// 5xx-rate alert. By class only: paths carry job ids.
-struct HTTPMetricsMiddleware: RouterMiddleware {
-    typealias Context = BasicRequestContext
+struct HTTPMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {

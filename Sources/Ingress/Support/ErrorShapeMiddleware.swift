@@ -4,7 +4,7 @@ import Logging
 /// Gives every error the API's JSON shape: router 404/405s, and anything unexpected, which
 /// becomes a logged 500 without internals.
 struct ErrorShapeMiddleware: RouterMiddleware {
-    typealias Context = BasicRequestContext
+    typealias Context = SluiceRequestContext
     let logger: Logger
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {

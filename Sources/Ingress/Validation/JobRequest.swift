@@ -25,6 +25,10 @@ struct JobRequestValidator: Sendable {
     var maxOutputTokens: Int64
     /// How far past now a `deadline` may lie; `ingress.max_deadline_ahead_seconds` in ms.
     var maxDeadlineAheadMs: Int64
+    /// `ingress.max_messages`, `ingress.max_string_bytes`, `ingress.max_json_depth`.
+    var maxMessages: Int = 2_048
+    var maxStringBytes: Int = 262_144
+    var maxJSONDepth: Int = 32
 
     /// The limits of `configuration`, converted without trapping on any configured value.
     init(models: Set<String>, configuration: IngressConfiguration) {
@@ -32,6 +36,9 @@ struct JobRequestValidator: Sendable {
         maxOutputTokens = Int64(clamping: configuration.maxOutputTokens)
         let aheadMs = Int64(clamping: configuration.maxDeadlineAheadSeconds).multipliedReportingOverflow(by: 1000)
         maxDeadlineAheadMs = aheadMs.overflow ? Int64.max : aheadMs.partialValue
+        maxMessages = configuration.maxMessages
+        maxStringBytes = configuration.maxStringBytes
+        maxJSONDepth = configuration.maxJSONDepth
     }
 
     static let roles: Set<String> = ["system", "developer", "user", "assistant", "tool", "function"]
@@ -52,6 +59,7 @@ struct JobRequestValidator: Sendable {
         guard case .object(var fields) = value else {
             throw .invalidRequest("The request body must be a JSON object, not \(value.typeName).", code: "invalid_json")
         }
+        try checkSizes(value)
 
         let model = try requireString(fields["model"], param: "model")
         guard models.contains(model) else {

@@ -61,9 +61,14 @@ final class RDKafkaClient: Sendable {
             let result = rd_kafka_conf_set(conf, name, value, &errstr, errstr.count)
             guard result == RD_KAFKA_CONF_OK else {
                 rd_kafka_conf_destroy(conf)
+                // Only the name: the value may be a credential (sasl.password, ssl.key.password,
+                // sasl.oauthbearer.client.secret), and this message reaches logs.
+                // librdkafka's own reason may quote the value too: left out for secret-looking names.
+                let secret = ["password", "secret", "key", "token", "jaas"].contains { name.lowercased().contains($0) }
+                let reason = secret ? "invalid value" : String(decoding: errstr.prefix { $0 != 0 }.map(UInt8.init(bitPattern:)), as: UTF8.self)
                 throw KafkaError(
                     code: .invalidArgument,
-                    message: "librdkafka rejected \(name)=\(value): \(String(decoding: errstr.prefix { $0 != 0 }.map(UInt8.init(bitPattern:)), as: UTF8.self))",
+                    message: "librdkafka rejected \(name): \(reason)",
                     isRetriable: false
                 )
             }

@@ -30,6 +30,9 @@ enum LedgerMigrations {
         migrator.registerMigration("v8-job-request") { db in
             try createV8(db)
         }
+        migrator.registerMigration("v9-tenancy") { db in
+            try createV9(db)
+        }
         migrator.registerMigration("v13-tenant-data-keys") { db in
             try createV13(db)
         }
@@ -232,6 +235,50 @@ enum LedgerMigrations {
             t.column("created_at_ms", .integer).notNull()
             t.column("envelope", .blob).notNull()
         }
+    }
+
+    // MARK: - v9
+
+    private static func createV9(_ db: Database) throws {
+        // Tenants an admin changed at runtime: each nullable column overrides the config file's
+        // value when set, so that a limit edited over HTTP needs no restart.
+        try db.create(table: "tenants") { t in
+            t.primaryKey("id", .text)
+            t.column("allow_p0", .boolean)
+            t.column("sub_keys", .integer)
+            t.column("requests_per_second", .double)
+            t.column("burst", .integer)
+            t.column("max_in_flight", .integer)
+            t.column("tokens_per_day", .integer)
+            t.column("monthly_budget", .double)
+            t.column("updated_at_ms", .integer).notNull()
+        }
+        // API keys: only a salted SHA-256 of the key is kept; `key_id` is the key's public part.
+        try db.create(table: "api_keys") { t in
+            t.primaryKey("key_id", .text)
+            t.column("tenant", .text).notNull()
+            t.column("role", .text).notNull()
+            t.column("salt", .blob).notNull()
+            t.column("hash", .blob).notNull()
+            t.column("created_at_ms", .integer).notNull()
+            t.column("expires_at_ms", .integer)
+            t.column("revoked_at_ms", .integer)
+        }
+        // The tenants an auditor key may read.
+        try db.create(table: "auditor_grants") { t in
+            t.column("key_id", .text).notNull()
+            t.column("tenant", .text).notNull()
+            t.primaryKey(["key_id", "tenant"])
+        }
+        // Estimated tokens per tenant and UTC day, added to by every ingress process.
+        try db.create(table: "tenant_daily_tokens") { t in
+            t.column("tenant", .text).notNull()
+            t.column("day", .text).notNull()
+            t.column("tokens", .integer).notNull()
+            t.primaryKey(["tenant", "day"])
+        }
+        // The monthly budget sums a tenant's costs since the month began.
+        try db.create(index: "results_on_tenant_finished", on: "results", columns: ["tenant", "finished_at_ms"])
     }
 
     // MARK: - v13

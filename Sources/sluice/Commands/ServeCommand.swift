@@ -20,7 +20,7 @@ struct ServeCommand: AsyncParsableCommand {
             let board = wiring.statusBoard(store: store, producer: producer, role: "serve")
             return [producer] + (try wiring.ledger(store: store))
                 + (try wiring.workerServices(producer: producer))
-                + [board, try wiring.ingress(producer: producer, jobs: store, board: board)]
+                + [board, try wiring.ingress(producer: producer, jobs: store, tenancy: store, board: board)]
         }
     }
 }
@@ -39,7 +39,10 @@ struct IngressCommand: AsyncParsableCommand {
             wiring.operations.addLedgerCheck(store, writable: false)
             let producer = try wiring.producer()
             let board = wiring.statusBoard(store: store, producer: producer, role: "ingress")
-            return [producer, board, try wiring.ingress(producer: producer, jobs: store, board: board)]
+            // Tenants and keys are written by admins through this process too: a writable
+            // connection to the same file (the ledger process owns its schema).
+            let tenancy = try LedgerStore(existingPath: wiring.configuration.ledger.path)
+            return [producer, board, try wiring.ingress(producer: producer, jobs: store, tenancy: tenancy, board: board)]
         }
     }
 }
