@@ -23,6 +23,8 @@ public struct IngressService: Service {
     private let logger: Logger
     /// The audit log (`/v1/audit/*`); nil serves no audit routes.
     public var audit: (any AuditReader)?
+    /// PII redaction of every job before it is queued; nil redacts nothing.
+    public var redaction: IngressRedaction?
     private let operations: IngressOperations
 
     /// - Parameters:
@@ -105,6 +107,7 @@ public struct IngressService: Service {
         let body = try await readBody(request)
         let nowMs = clock.nowMs()
         let validated = try validator.validate(body, nowMs: nowMs)
+        let redacted = try redaction?.redact(validated.request, tenant: principal.tenant)
 
         let idempotencyKey = request.headers[.idempotencyKey]
         var jobID = UUIDv7.generate()
@@ -125,12 +128,13 @@ public struct IngressService: Service {
 
         let job = JobEnvelope(
             id: jobID, tenant: principal.tenant, model: validated.model, priority: validated.priority,
-            request: validated.request, webhook: validated.webhook, metadata: validated.metadata,
+            request: redacted?.request ?? validated.request, webhook: validated.webhook, metadata: validated.metadata,
             deadlineMs: validated.deadlineMs, createdAtMs: nowMs, idempotencyKey: idempotencyKey,
             traceparent: Self.traceparent(request.headers[.traceparent])
         )
+        let detail = try redacted.map { try redaction?.auditDetail($0, jobID: job.id) ?? [:] } ?? [:]
         do {
-            try await enqueuer.enqueue(job, requestFingerprint: fingerprint)
+            try await enqueuer.enqueue(job, requestFingerprint: fingerprint, auditDetail: detail)
         } catch {
             if let key = idempotencyKey { idempotency.abandon(tenant: principal.tenant, key: key) }
             let uncertain = (error as? EnqueueError)?.mayHaveBeenQueued ?? true
@@ -218,7 +222,7 @@ public struct IngressService: Service {
         guard let view = try await jobs.job(id: lowered, tenant: principal.tenant) ?? recent.view(id: lowered, tenant: principal.tenant) else {
             throw APIError.notFound("job", id: id)
         }
-        return Self.json(.ok, view)
+        return Self.json(.ok, await redaction?.restore(view, audit: audit) ?? view)
     }
 
     /// Cancels a queued, waiting or retrying job: publishes the request and answers 202 with

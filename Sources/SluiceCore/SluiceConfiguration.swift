@@ -21,6 +21,8 @@ public struct SluiceConfiguration: Sendable, Decodable {
     public var pricingCurrency: String
     /// How workers remember cancelled jobs. Default: see ``CancellationConfiguration``.
     public var cancellation = CancellationConfiguration()
+    /// PII redaction at the ingress. Default: none (nothing redacted); see ``RedactionConfiguration``.
+    public var redaction: RedactionConfiguration?
 
     public init(
         kafka: BrokerConfiguration = .init(), ingress: IngressConfiguration = .init(),
@@ -42,6 +44,7 @@ public struct SluiceConfiguration: Sendable, Decodable {
 
     enum CodingKeys: String, CodingKey {
         case kafka, ingress, workers, ledger, tenants, providers, routes, pricing, pricingCurrency = "pricing_currency", cancellation
+        case redaction
     }
 
     public init(from decoder: any Decoder) throws {
@@ -56,6 +59,7 @@ public struct SluiceConfiguration: Sendable, Decodable {
         pricing = try c.decodeIfPresent([String: PriceConfiguration].self, forKey: .pricing) ?? [:]
         pricingCurrency = try c.decodeIfPresent(String.self, forKey: .pricingCurrency) ?? "USD"
         cancellation = try c.decodeIfPresent(CancellationConfiguration.self, forKey: .cancellation) ?? .init()
+        redaction = try c.decodeIfPresent(RedactionConfiguration.self, forKey: .redaction)
     }
 
     /// Problems a human must fix before this configuration can run, one sentence each.
@@ -83,6 +87,7 @@ public struct SluiceConfiguration: Sendable, Decodable {
         }
         problems += numberProblems()
         problems += cancellation.problems()
+        problems += redaction?.problems() ?? []
         return problems
     }
 

@@ -139,6 +139,7 @@ struct Wiring {
             operations: IngressOperations(readiness: operations.readiness, metrics: { [operations] in operations.metricsText() })
         )
         service.audit = jobs
+        service.redaction = try redaction()
         return service
     }
 }
