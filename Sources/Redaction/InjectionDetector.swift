@@ -43,6 +43,8 @@ public enum InjectionDetector {
         (flag, words.map { $0.map { Self.hash(Array($0.utf8)) } })
     }
     private static let firstWords: Set<UInt64> = Set(compiled.flatMap { $0.1[0] })
+    /// One bit per first word (hash mod 64): most words are ruled out without hashing into the set.
+    private static let firstWordBits: UInt64 = firstWords.reduce(0) { $0 | 1 << ($1 & 63) }
     private static let empty = Self.hash([])
 
     /// The flags raised by `text`, each once, in rule order.
@@ -50,7 +52,8 @@ public enum InjectionDetector {
         let words = Self.words(text)
         guard !words.isEmpty else { return [] }
         var raised: [Flag] = []
-        for start in words.indices where firstWords.contains(words[start]) {
+        let bits = firstWordBits
+        for start in words.indices where bits & (1 << (words[start] & 63)) != 0 && firstWords.contains(words[start]) {
             for (flag, pattern) in compiled where !raised.contains(flag) && matches(pattern, words, from: start) {
                 raised.append(flag)
             }
@@ -81,14 +84,18 @@ public enum InjectionDetector {
         var words: [UInt64] = []
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
         var inWord = false
-        for b in text.utf8 {
-            if Bytes.isAlnum(b) || b >= 0x80 {
-                h = (h ^ UInt64(Bytes.lower(b))) &* 0x100_0000_01b3
-                inWord = true
-            } else if inWord {
-                words.append(h)
-                h = 0xcbf2_9ce4_8422_2325
-                inWord = false
+        var text = text
+        text.withUTF8 { bytes in
+            words.reserveCapacity(bytes.count / 5)
+            for b in bytes {
+                if Bytes.isAlnum(b) || b >= 0x80 {
+                    h = (h ^ UInt64(Bytes.lower(b))) &* 0x100_0000_01b3
+                    inWord = true
+                } else if inWord {
+                    words.append(h)
+                    h = 0xcbf2_9ce4_8422_2325
+                    inWord = false
+                }
             }
         }
         if inWord { words.append(h) }
