@@ -8,7 +8,9 @@ import SluiceCore
 /// (the ingress that answers the job's owner) can open it, so the provider, Kafka and the
 /// ledger's readers see the tokens and never the values.
 public struct TokenVault: Sendable {
-    private let key: SymmetricKey
+    /// The key's bytes: `SymmetricKey` is not `Sendable`, so one is made per use (cheap).
+    private let keyBytes: [UInt8]
+    private var key: SymmetricKey { SymmetricKey(data: keyBytes) }
 
     /// - Parameter keyHex: 64 hex digits (a 256-bit key).
     /// - Throws: ``RedactionError`` when the key is not 64 hex digits.
@@ -17,7 +19,7 @@ public struct TokenVault: Sendable {
         guard trimmed.utf8.count == 64, let bytes = Self.bytes(hex: trimmed) else {
             throw RedactionError("the tokenization key must be 64 hex digits (256 bits)")
         }
-        key = SymmetricKey(data: bytes)
+        keyBytes = bytes
     }
 
     /// The mapping encrypted and authenticated: nonce, ciphertext and tag in one.
