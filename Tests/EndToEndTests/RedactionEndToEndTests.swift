@@ -84,7 +84,8 @@ struct RedactionEndToEndTests {
         #expect(!records.joined().contains("max.power@example.org"), "a tokenized value reached a topic")
 
         // The jobs still run: the provider got the masked text; the tokenized value comes back.
-        let finished = try await deployment.awaitTerminal([jobID: "acme", tokenizedID: "tok"], timeout: .seconds(60))
+        // (awaitTerminal reads the tenant from a "[tenant]" prefix of each value.)
+        let finished = try await deployment.awaitTerminal([jobID: "[acme]", tokenizedID: "[tok]"], timeout: .seconds(60))
         #expect(finished[jobID]?["status"]?.stringValue == "succeeded")
         let (status, view) = try await deployment.job(tokenizedID, tenant: "tok")
         #expect(status == 200)
