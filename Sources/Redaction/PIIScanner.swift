@@ -96,7 +96,8 @@ public struct PIIScanner: Sendable {
         }
     }
 
-    /// The value starting at `i`, if any; `type` is nil for a checksum failure to pass over.
+    /// The value starting at `i`, if any; a version number or checksum failure comes back
+    /// under an internal type that is never reported, so that its bytes are passed over.
     private func detect(_ t: ByteText, at i: Int, _ ahead: inout Lookahead) -> (end: Int, type: PIIType)? {
         let b = t[i]
         if Bytes.isDigit(b) {
