@@ -59,7 +59,7 @@ let package = Package(
         .target(
             name: "Ingress",
             dependencies: [
-                "SluiceCore", "Kafka", "SluiceKafka",
+                "SluiceCore", "Kafka", "SluiceKafka", "Redaction",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -102,6 +102,12 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // PII and secret detection and redaction (ingress, `sluice redact`).
+        .target(
+            name: "Redaction",
+            dependencies: ["SluiceCore", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict
+        ),
         // The fake LLM provider behind `sluice stub-provider` (demos, tests, benchmarks).
         .target(
             name: "StubProvider",
@@ -134,7 +140,7 @@ let package = Package(
         .executableTarget(
             name: "sluice",
             dependencies: [
-                "SluiceCore", "SluiceHTTP", "Kafka", "Ingress", "Workers", "Ledger", "StubProvider", "Bench", "Telemetry",
+                "SluiceCore", "SluiceHTTP", "Kafka", "Ingress", "Workers", "Ledger", "StubProvider", "Bench", "Telemetry", "Redaction",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -160,11 +166,12 @@ let package = Package(
             path: "Tests/StubHarness", swiftSettings: strict
         ),
         .testTarget(name: "SluiceCoreTests", dependencies: ["SluiceCore"], swiftSettings: strict),
+        .testTarget(name: "RedactionTests", dependencies: ["Redaction", "SluiceCore"], swiftSettings: strict),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka", "SluiceCore"], swiftSettings: strict),
         .testTarget(
             name: "IngressTests",
             dependencies: [
-                "Ingress", "SluiceCore", "Kafka", "RequestFuzzing",
+                "Ingress", "SluiceCore", "Kafka", "RequestFuzzing", "Redaction",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
@@ -194,7 +201,7 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "SluiceCore", "SluiceHTTP", "Workers", "StubProvider", "RequestFuzzing", .product(name: "GRDB", package: "GRDB.swift"),
+                "SluiceCore", "SluiceHTTP", "Workers", "StubProvider", "RequestFuzzing", "Kafka", .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strict
         ),

@@ -24,6 +24,8 @@ public struct IngressService: Service {
     public var audit: (any AuditReader)?
     /// Tenants and keys in the ledger (and `/v1/admin/*`); nil: only the config file's.
     private let directory: (any TenantDirectory)?
+    /// PII redaction of every job before it is queued; nil redacts nothing.
+    public var redaction: IngressRedaction?
     private let operations: IngressOperations
 
     /// - Parameters:
@@ -104,6 +106,9 @@ public struct IngressService: Service {
                 return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: await metrics())))
             }
         }
+        var jobRoutes = self.jobRoutes
+        jobRoutes.redaction = redaction
+        jobRoutes.audit = audit
         router.addRoutes(jobRoutes.collection(), atPath: "/v1/jobs")
         if let audit { router.addRoutes(AuditRoutes(reader: audit, keys: keys).collection(), atPath: "/v1/audit") }
         if let directory {

@@ -22,13 +22,19 @@ public struct JobEnqueuer: Sendable {
     /// - Parameter requestFingerprint: For a job with an `Idempotency-Key`, the fingerprint of
     ///   the request body (``IdempotencyBinding/fingerprint(_:)``); the ledger binds the key to
     ///   the job with it.
-    /// - Parameter partitionKey: the job record's Kafka key: the tenant (default), or one of its
-    ///   sub-keys (``TenantID/partitionKey(tenant:subKeys:pick:)``). The audit event stays keyed
-    ///   by tenant, which keeps each tenant's audit chain on one partition.
+    /// - Parameters:
+    ///   - partitionKey: the job record's Kafka key: the tenant (default), or one of its
+    ///     sub-keys (``TenantID/partitionKey(tenant:subKeys:pick:)``). The audit event stays keyed
+    ///     by tenant, which keeps each tenant's audit chain on one partition.
+    ///   - auditDetail: More fields of `job.accepted` (redaction counts and flags).
     /// - Throws: ``EnqueueError`` when the broker did not take both records in time, saying
     ///   whether the job may have been queued anyway.
-    public func enqueue(_ job: JobEnvelope, requestFingerprint: String? = nil, partitionKey: String? = nil) async throws {
-        var detail: [String: JSONValue] = ["model": .string(job.model), "priority": .string(job.priority.rawValue)]
+    public func enqueue(
+        _ job: JobEnvelope, requestFingerprint: String? = nil, partitionKey: String? = nil, auditDetail: [String: JSONValue] = [:]
+    ) async throws {
+        var detail: [String: JSONValue] = auditDetail
+        detail["model"] = .string(job.model)
+        detail["priority"] = .string(job.priority.rawValue)
         if let metadata = job.metadata { detail["metadata"] = metadata }
         if let batchID = job.batchID { detail["batch_id"] = .string(batchID) }
         if let key = job.idempotencyKey { detail["idempotency_key"] = .string(key) }

@@ -23,6 +23,10 @@ struct JobRoutes: Sendable {
     let logger: Logger
     /// Turns through a tenant's sub-keys, so that its jobs spread evenly over them.
     let subKeyTurn = TurnCounter()
+    /// PII redaction of every job before it is queued; nil redacts nothing.
+    var redaction: IngressRedaction?
+    /// Where tokenized values are restored from (the `job.accepted` event's sealed vault).
+    var audit: (any AuditReader)?
 
     /// The collection, to be added at `/v1/jobs`.
     func collection() -> RouteCollection<SluiceRequestContext> {
@@ -56,7 +60,11 @@ struct JobRoutes: Sendable {
         guard principal.role.maySubmit else { throw APIError.forbidden("Role '\(principal.role)' may not submit jobs.") }
         let body = try await readBody(request, context: context)
         let nowMs = clock.nowMs()
-        let validated = try validator.validate(body, nowMs: nowMs)
+        var validated = try validator.validate(body, nowMs: nowMs)
+        // Redacted before anything else sees the prompt: what is queued, logged or audited
+        // carries the masks, never the values.
+        let redacted = try redaction?.redact(validated.request, tenant: principal.tenant)
+        if let redacted { validated.request = redacted.request }
         let policy = policies.policy(principal.tenant)
         if validated.priority == .p0, !policy.allowP0 {
             throw APIError(
@@ -68,7 +76,8 @@ struct JobRoutes: Sendable {
             tenant: principal.tenant, limits: policy.limits, estimatedTokens: Self.estimatedTokens(validated), nowMs: nowMs)
         do {
             return try await enqueue(
-                validated, body: body, principal: principal, policy: policy, request: request, nowMs: nowMs, startedAt: startedAt)
+                validated, redacted: redacted, body: body, principal: principal, policy: policy, request: request, nowMs: nowMs,
+                startedAt: startedAt)
         } catch {
             limiter.release(reservation)
             throw error
@@ -76,8 +85,8 @@ struct JobRoutes: Sendable {
     }
 
     private func enqueue(
-        _ validated: JobRequest, body: [UInt8], principal: Principal, policy: TenantPolicy, request: Request, nowMs: Int64,
-        startedAt: UInt64
+        _ validated: JobRequest, redacted: IngressRedaction.Redacted?, body: [UInt8], principal: Principal, policy: TenantPolicy,
+        request: Request, nowMs: Int64, startedAt: UInt64
     ) async throws -> Response {
 
         let idempotencyKey = request.headers[.idempotencyKey]
@@ -103,10 +112,11 @@ struct JobRoutes: Sendable {
             deadlineMs: validated.deadlineMs, createdAtMs: nowMs, idempotencyKey: idempotencyKey,
             traceparent: IngressService.traceparent(request.headers[.traceparent])
         )
+        let detail = try redacted.map { try redaction?.auditDetail($0, jobID: job.id) ?? [:] } ?? [:]
         do {
             let partitionKey = TenantID.partitionKey(
                 tenant: job.tenant, subKeys: policy.subKeys, pick: subKeyTurn.next())
-            try await enqueuer.enqueue(job, requestFingerprint: fingerprint, partitionKey: partitionKey)
+            try await enqueuer.enqueue(job, requestFingerprint: fingerprint, partitionKey: partitionKey, auditDetail: detail)
         } catch {
             if let key = idempotencyKey { idempotency.abandon(tenant: principal.tenant, key: key) }
             let uncertain = (error as? EnqueueError)?.mayHaveBeenQueued ?? true
@@ -196,7 +206,7 @@ struct JobRoutes: Sendable {
         guard let view = try await jobs.job(id: lowered, tenant: principal.tenant) ?? recent.view(id: lowered, tenant: principal.tenant) else {
             throw APIError.notFound("job", id: id)
         }
-        return IngressService.json(.ok, view)
+        return IngressService.json(.ok, await redaction?.restore(view, audit: audit) ?? view)
     }
 
     /// Cancels a queued, waiting or retrying job: publishes the request and answers 202 with

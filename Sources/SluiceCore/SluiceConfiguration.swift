@@ -25,6 +25,8 @@ public struct SluiceConfiguration: Sendable, Decodable {
     public var logging = LoggingConfiguration()
     /// Span export. Default: none (see ``TracingConfiguration``).
     public var tracing = TracingConfiguration()
+    /// PII redaction at the ingress. Default: none (nothing redacted); see ``RedactionConfiguration``.
+    public var redaction: RedactionConfiguration?
 
     public init(
         kafka: BrokerConfiguration = .init(), ingress: IngressConfiguration = .init(),
@@ -46,7 +48,7 @@ public struct SluiceConfiguration: Sendable, Decodable {
 
     enum CodingKeys: String, CodingKey {
         case kafka, ingress, workers, ledger, tenants, providers, routes, pricing, pricingCurrency = "pricing_currency", cancellation
-        case logging, tracing
+        case logging, tracing, redaction
     }
 
     public init(from decoder: any Decoder) throws {
@@ -63,6 +65,7 @@ public struct SluiceConfiguration: Sendable, Decodable {
         cancellation = try c.decodeIfPresent(CancellationConfiguration.self, forKey: .cancellation) ?? .init()
         logging = try c.decodeIfPresent(LoggingConfiguration.self, forKey: .logging) ?? .init()
         tracing = try c.decodeIfPresent(TracingConfiguration.self, forKey: .tracing) ?? .init()
+        redaction = try c.decodeIfPresent(RedactionConfiguration.self, forKey: .redaction)
     }
 
     /// Problems a human must fix before this configuration can run, one sentence each.
@@ -92,6 +95,7 @@ public struct SluiceConfiguration: Sendable, Decodable {
         problems += cancellation.problems()
         problems += logging.problems() + tracing.problems()
         problems += tenancyProblems()
+        problems += redaction?.problems() ?? []
         return problems
     }
 

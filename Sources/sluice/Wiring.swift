@@ -168,6 +168,7 @@ struct Wiring {
             jobs: jobs, logger: logger, operations: ingressOperations, directory: tenancy
         )
         service.audit = jobs
+        service.redaction = try redaction()
         return service
     }
 }
