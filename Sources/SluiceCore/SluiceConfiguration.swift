@@ -21,6 +21,9 @@ public struct SluiceConfiguration: Sendable, Decodable {
     public var pricingCurrency: String
     /// How workers remember cancelled jobs. Default: see ``CancellationConfiguration``.
     public var cancellation = CancellationConfiguration()
+    /// Signed callbacks: URL policy, retry schedule, tenants' endpoints and secrets. Default:
+    /// see ``WebhooksConfiguration``.
+    public var webhooks = WebhooksConfiguration()
 
     public init(
         kafka: BrokerConfiguration = .init(), ingress: IngressConfiguration = .init(),
@@ -42,6 +45,7 @@ public struct SluiceConfiguration: Sendable, Decodable {
 
     enum CodingKeys: String, CodingKey {
         case kafka, ingress, workers, ledger, tenants, providers, routes, pricing, pricingCurrency = "pricing_currency", cancellation
+        case webhooks
     }
 
     public init(from decoder: any Decoder) throws {
@@ -56,6 +60,7 @@ public struct SluiceConfiguration: Sendable, Decodable {
         pricing = try c.decodeIfPresent([String: PriceConfiguration].self, forKey: .pricing) ?? [:]
         pricingCurrency = try c.decodeIfPresent(String.self, forKey: .pricingCurrency) ?? "USD"
         cancellation = try c.decodeIfPresent(CancellationConfiguration.self, forKey: .cancellation) ?? .init()
+        webhooks = try c.decodeIfPresent(WebhooksConfiguration.self, forKey: .webhooks) ?? .init()
     }
 
     /// Problems a human must fix before this configuration can run, one sentence each.
@@ -83,6 +88,7 @@ public struct SluiceConfiguration: Sendable, Decodable {
         }
         problems += numberProblems()
         problems += cancellation.problems()
+        problems += webhooks.problems()
         return problems
     }
 
