@@ -23,6 +23,8 @@ public struct IngressService: Service {
     private let logger: Logger
     /// The audit log (`/v1/audit/*`); nil serves no audit routes.
     public var audit: (any AuditReader)?
+    /// Webhook URL policy and the `/v1/webhooks/*` routes; nil refuses job webhook URLs.
+    public var webhooks: WebhookIngressSettings?
     private let operations: IngressOperations
 
     /// - Parameters:
@@ -87,6 +89,14 @@ public struct IngressService: Service {
             try await cancel(request, context: context)
         }
         if let audit { AuditRoutes(reader: audit, keys: keys).register(on: router) }
+        if let webhooks {
+            WebhookRoutes(settings: webhooks, keys: keys, clock: clock, retryAfterSeconds: configuration.retryAfterSeconds, logger: logger)
+                .register(on: router)
+        }
+        ChatCompletionRoutes(
+            keys: keys, validator: validator, enqueuer: enqueuer, jobs: jobs, webhooks: webhooks, configuration: configuration, clock: clock,
+            logger: logger
+        ).register(on: router)
         return router
     }
 
@@ -105,6 +115,10 @@ public struct IngressService: Service {
         let body = try await readBody(request)
         let nowMs = clock.nowMs()
         let validated = try validator.validate(body, nowMs: nowMs)
+        if let url = validated.webhook?.url {
+            guard let webhooks else { throw APIError.invalidRequest("'webhook' is not served by this process.", param: "webhook.url") }
+            try await webhooks.checkJobURL(url, tenant: principal.tenant)
+        }
 
         let idempotencyKey = request.headers[.idempotencyKey]
         var jobID = UUIDv7.generate()

@@ -116,6 +116,7 @@ public struct SluiceConfiguration: Sendable, Decodable {
         check("ingress.produce_timeout_ms", ingress.produceTimeoutMs, 1...300_000)
         check("ingress.retry_after_seconds", ingress.retryAfterSeconds, 1...86_400)
         check("ingress.max_output_tokens", ingress.maxOutputTokens, 1...100_000_000)
+        check("ingress.sync_timeout_ms", ingress.syncTimeoutMs, 100...3_600_000)
         check("ingress.max_deadline_ahead_seconds", ingress.maxDeadlineAheadSeconds, 1...IngressConfiguration.deadlineAheadLimitSeconds)
         check("workers.max_in_flight", workers.maxInFlight, 1...1_000_000)
         check("workers.concurrency", workers.concurrency, 1...100_000)
@@ -235,6 +236,9 @@ public struct IngressConfiguration: Sendable, Decodable {
     /// How far ahead a job's `deadline` may lie; later is a 400 (a typo such as milliseconds
     /// for seconds, not a real deadline). Default: 31,536,000 (365 days).
     public var maxDeadlineAheadSeconds: Int
+    /// How long `POST /v1/chat/completions` waits for its job before answering 504 (the job
+    /// stays queued). Default: 120000.
+    public var syncTimeoutMs: Int = 120_000
 
     public init(
         host: String = "0.0.0.0", port: Int = 8080, maxBodyBytes: Int = 1 << 20, produceTimeoutMs: Int = 4_000,
@@ -255,7 +259,7 @@ public struct IngressConfiguration: Sendable, Decodable {
     enum CodingKeys: String, CodingKey {
         case host, port, maxBodyBytes = "max_body_bytes", produceTimeoutMs = "produce_timeout_ms"
         case retryAfterSeconds = "retry_after_seconds", maxOutputTokens = "max_output_tokens"
-        case maxDeadlineAheadSeconds = "max_deadline_ahead_seconds"
+        case maxDeadlineAheadSeconds = "max_deadline_ahead_seconds", syncTimeoutMs = "sync_timeout_ms"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -268,6 +272,7 @@ public struct IngressConfiguration: Sendable, Decodable {
         retryAfterSeconds = try c.decodeIfPresent(Int.self, forKey: .retryAfterSeconds) ?? d.retryAfterSeconds
         maxOutputTokens = try c.decodeIfPresent(Int.self, forKey: .maxOutputTokens) ?? d.maxOutputTokens
         maxDeadlineAheadSeconds = try c.decodeIfPresent(Int.self, forKey: .maxDeadlineAheadSeconds) ?? d.maxDeadlineAheadSeconds
+        syncTimeoutMs = try c.decodeIfPresent(Int.self, forKey: .syncTimeoutMs) ?? d.syncTimeoutMs
     }
 }
 

@@ -130,7 +130,7 @@ struct Wiring {
         ]
     }
 
-    func ingress(producer: KafkaProducer, jobs: any JobLookup & AuditReader) throws -> IngressService {
+    func ingress(producer: KafkaProducer, jobs: any JobLookup & AuditReader & WebhookRegistry) throws -> IngressService {
         try operations.addBrokerCheck(self)
         var service = try IngressService(
             configuration: configuration.ingress, tenants: configuration.tenants, models: Set(configuration.routes.keys),
@@ -139,6 +139,33 @@ struct Wiring {
             operations: IngressOperations(readiness: operations.readiness, metrics: { [operations] in operations.metricsText() })
         )
         service.audit = jobs
+        service.webhooks = webhookIngressSettings(producer: producer, registry: jobs)
         return service
+    }
+
+    // MARK: - Webhooks
+
+    func webhookPolicy() -> WebhookURLPolicy {
+        WebhookURLPolicy(rules: configuration.webhooks.allowRules)
+    }
+
+    func webhookIngressSettings(producer: KafkaProducer, registry: (any WebhookRegistry)?) -> WebhookIngressSettings {
+        let signing = Set(configuration.webhooks.tenants.filter { !$0.value.secrets.isEmpty }.keys)
+        return WebhookIngressSettings(policy: webhookPolicy(), signingTenants: signing, registry: registry, producer: producer, topics: topics)
+    }
+
+    /// The webhook worker pool: results and webhook retry topics in group `sluice-webhooks`.
+    ///
+    /// - Parameter registered: the ledger's registered endpoints (read-only is enough).
+    func webhookDispatcher(producer: KafkaProducer, registered: (any WebhookEndpointDirectory)?) throws -> WebhookDispatcher {
+        let w = configuration.webhooks
+        let consumer = try consumer(
+            group: topics.webhooksGroup, topics: [topics.results] + topics.allWebhookRetries, maxOutstanding: w.maxInFlight)
+        operations.addConsumer(consumer, name: "webhooks", group: topics.webhooksGroup)
+        return WebhookDispatcher(
+            configuration: w, consumer: consumer, producer: producer, topics: topics,
+            http: try CurlHTTPClient(configuration: .init(connectTimeoutMs: min(w.timeoutMs, 10_000), maxResponseBytes: 64 * 1_024)),
+            policy: webhookPolicy(), endpoints: ConfiguredWebhookEndpoints(configuration: w, registered: registered),
+            logger: logger, instance: "webhooks:\(Self.instance)")
     }
 }

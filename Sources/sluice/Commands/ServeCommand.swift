@@ -19,6 +19,7 @@ struct ServeCommand: AsyncParsableCommand {
             // the ledger writes what arrived, and the producer flushes last.
             return [producer] + (try wiring.ledger(store: store))
                 + (try wiring.workerServices(producer: producer))
+                + [try wiring.webhookDispatcher(producer: producer, registered: store)]
                 + [try wiring.ingress(producer: producer, jobs: store)]
         }
     }
@@ -82,6 +83,22 @@ struct LedgerCommand: AsyncParsableCommand {
     func run() async throws {
         try await options.runServices("sluice.ledger") { wiring in
             try wiring.ledger(store: try LedgerStore(path: wiring.configuration.ledger.path))
+        }
+    }
+}
+
+/// The webhook worker pool only (group `sluice-webhooks`); reads registered endpoints from the
+/// ledger's file, read-only.
+struct WebhooksCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "webhooks", abstract: "Run the webhook worker pool only.")
+
+    @OptionGroup var options: CommonOptions
+
+    func run() async throws {
+        try await options.runServices("sluice.webhooks") { wiring in
+            let store = try await IngressCommand.openLedger(wiring)
+            let producer = try wiring.producer()
+            return [producer, try wiring.webhookDispatcher(producer: producer, registered: store)]
         }
     }
 }
