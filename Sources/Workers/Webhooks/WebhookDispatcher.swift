@@ -150,7 +150,11 @@ public struct WebhookDispatcher: Service {
     private func jobDeliveries(_ result: ResultEnvelope, webhookURL: String?, batchID: String?) async -> [WebhookDelivery] {
         guard let (type, body) = WebhookPayload.job(result, batchID: batchID) else { return [] }
         let key = "\(result.jobID)/\(result.replay)/\(type)"
-        return await deliveries(tenant: result.tenant, subject: result.jobID, type: type, body: body, eventKey: key, ownURL: webhookURL, ownEndpoint: "job")
+        // A batch's lines are announced by the batch's own event, not one callback per line to
+        // every endpoint of the tenant (a 50,000-line batch would flood them).
+        return await deliveries(
+            tenant: result.tenant, subject: result.jobID, type: type, body: body, eventKey: key, ownURL: webhookURL, ownEndpoint: "job",
+            includeTenantEndpoints: batchID == nil)
     }
 
     private func batchDeliveries(_ notice: BatchNotice, atMs: Int64) async -> [WebhookDelivery] {
@@ -164,19 +168,25 @@ public struct WebhookDispatcher: Service {
     }
 
     private func deliveries(
-        tenant: String, subject: String, type: String, body: String, eventKey: String, ownURL: String?, ownEndpoint: String
+        tenant: String, subject: String, type: String, body: String, eventKey: String, ownURL: String?, ownEndpoint: String,
+        includeTenantEndpoints: Bool = true
     ) async -> [WebhookDelivery] {
         let nowMs = clock.nowMs()
         var targets: [(url: String, endpoint: String)] = []
         if let ownURL { targets.append((ownURL, ownEndpoint)) }
-        do {
-            for endpoint in try await endpoints.endpoints(tenant: tenant) where endpoint.receives(type) && !endpoint.disabled {
+        if includeTenantEndpoints {
+            var endpoints = self.endpoints.configured(tenant: tenant)
+            do {
+                endpoints += try await self.endpoints.registered(tenant: tenant)
+            } catch {
+                // The ledger cannot be read: the job's own URL and the configured endpoints still
+                // get theirs; the registered ones miss this event, said here at error level.
+                logger.error("cannot read the tenant's registered webhook endpoints; they miss this event",
+                    metadata: ["tenant": "\(tenant)", "subject": "\(subject)", "error": "\(error)"])
+            }
+            for endpoint in endpoints where endpoint.receives(type) && !endpoint.disabled {
                 targets.append((endpoint.url, endpoint.id))
             }
-        } catch {
-            // The registered endpoints cannot be read: the configured ones and the job's own
-            // URL still get theirs; the failure is logged, not hidden.
-            logger.error("cannot read the tenant's webhook endpoints", metadata: ["tenant": "\(tenant)", "error": "\(error)"])
         }
         return targets.map { target in
             WebhookDelivery(

@@ -24,9 +24,15 @@ public struct ConfiguredWebhookEndpoints: WebhookEndpointDirectory {
     }
 
     public func endpoints(tenant: String) async throws -> [WebhookEndpoint] {
-        let configured = byTenant[tenant] ?? []
-        guard let registered else { return configured }
-        return configured + (try await registered.endpoints(tenant: tenant))
+        configured(tenant: tenant) + (try await registered(tenant: tenant))
+    }
+
+    /// The tenant's endpoints from `webhooks.tenants`.
+    public func configured(tenant: String) -> [WebhookEndpoint] { byTenant[tenant] ?? [] }
+
+    /// The tenant's endpoints registered over HTTP (none without a registry).
+    public func registered(tenant: String) async throws -> [WebhookEndpoint] {
+        try await registered?.endpoints(tenant: tenant) ?? []
     }
 
     /// The secrets that sign callbacks to URLs a tenant's jobs and batches name.
