@@ -56,4 +56,17 @@ struct WebhookSignerTests {
         result.status = .cancelled
         #expect(WebhookPayload.job(result) == nil)
     }
+
+    @Test("Retry-After is read as seconds or an HTTP date, capped, and anything else ignored")
+    func retryAfter() {
+        let now: Int64 = 1_735_689_600_000  // 2025-01-01T00:00:00Z
+        #expect(WebhookDispatcher.retryAfterMs("120", nowMs: now, capSeconds: 86_400) == 120_000)
+        #expect(WebhookDispatcher.retryAfterMs("9999999999999", nowMs: now, capSeconds: 3_600) == 3_600_000)
+        #expect(WebhookDispatcher.retryAfterMs("Wed, 01 Jan 2025 00:01:00 GMT", nowMs: now, capSeconds: 86_400) == 60_000)
+        #expect(WebhookDispatcher.retryAfterMs("Tue, 31 Dec 2024 00:00:00 GMT", nowMs: now, capSeconds: 86_400) == 0)
+        #expect(WebhookDispatcher.retryAfterMs("Fri, 01 Jan 9999 00:00:00 GMT", nowMs: now, capSeconds: 60) == 60_000)
+        for bad in [nil, "", "-5", "soon", "1e9", "99999999999999999999999"] {
+            #expect(WebhookDispatcher.retryAfterMs(bad, nowMs: now, capSeconds: 60) == nil, "\(bad ?? "nil")")
+        }
+    }
 }

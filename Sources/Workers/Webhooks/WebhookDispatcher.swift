@@ -259,7 +259,7 @@ public struct WebhookDispatcher: Service {
             default:
                 outcome = .failed(
                     status: response.status, error: "HTTP \(response.status)",
-                    retryAfterMs: retryAfterMs(response.header("Retry-After"), nowMs: nowMs))
+                    retryAfterMs: Self.retryAfterMs(response.header("Retry-After"), nowMs: nowMs, capSeconds: configuration.maxRetryAfterSeconds))
             }
         } catch {
             outcome = .failed(status: nil, error: "\(error)", retryAfterMs: nil)
@@ -371,11 +371,12 @@ public struct WebhookDispatcher: Service {
     }
 
     /// A receiver's `Retry-After` (seconds or an HTTP date) in milliseconds from now, capped at
-    /// `max_retry_after_seconds`; nil when absent or unreadable. Negative waits are 0.
-    func retryAfterMs(_ value: String?, nowMs: Int64) -> Int? {
+    /// `capSeconds` (`max_retry_after_seconds`); nil when absent, negative or unreadable; a
+    /// date in the past is 0.
+    public static func retryAfterMs(_ value: String?, nowMs: Int64, capSeconds: Int) -> Int? {
         guard let value = value?.trimmingCharacters(in: .whitespaces), !value.isEmpty else { return nil }
-        let capMs = configuration.maxRetryAfterSeconds * 1_000
-        if value.count <= 12, value.allSatisfy(\.isASCII), let seconds = Int(value) {
+        let capMs = max(0, min(capSeconds, WebhooksConfiguration.maxScheduleStepMs / 1_000)) * 1_000
+        if value.count <= 18, value.allSatisfy(\.isASCII), let seconds = Int(value) {
             guard seconds >= 0 else { return nil }
             return min(seconds, capMs / 1_000) * 1_000
         }
