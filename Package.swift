@@ -83,6 +83,8 @@ let package = Package(
             name: "Workers",
             dependencies: [
                 "SluiceHTTP", "SluiceCore", "Kafka", "SluiceKafka",
+                // HMAC-SHA256 for Standard Webhooks signatures.
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

@@ -26,6 +26,8 @@ public struct IngressService: Service {
     private let directory: (any TenantDirectory)?
     /// PII redaction of every job before it is queued; nil redacts nothing.
     public var redaction: IngressRedaction?
+    /// Webhook URL policy and the `/v1/webhooks/*` routes; nil refuses job webhook URLs.
+    public var webhooks: WebhookIngressSettings?
     private let operations: IngressOperations
 
     /// - Parameters:
@@ -109,6 +111,7 @@ public struct IngressService: Service {
         var jobRoutes = self.jobRoutes
         jobRoutes.redaction = redaction
         jobRoutes.audit = audit
+        jobRoutes.webhooks = webhooks
         router.addRoutes(jobRoutes.collection(), atPath: "/v1/jobs")
         if let audit { router.addRoutes(AuditRoutes(reader: audit, keys: keys).collection(), atPath: "/v1/audit") }
         if let directory {
@@ -118,7 +121,15 @@ public struct IngressService: Service {
         if let status = operations.status {
             StatusRoutes(status: status, replay: operations.replayDeadLetters, keys: keys, logger: logger).register(on: router)
         }
-        // Batches, files and webhooks add their collections here, each with AuthMiddleware.
+        if let webhooks {
+            WebhookRoutes(settings: webhooks, keys: keys, clock: clock, retryAfterSeconds: configuration.retryAfterSeconds, logger: logger)
+                .register(on: router)
+        }
+        ChatCompletionRoutes(
+            keys: keys, validator: jobRoutes.validator, enqueuer: jobRoutes.enqueuer, jobs: jobRoutes.jobs, webhooks: webhooks, configuration: configuration, clock: clock,
+            logger: logger
+        ).register(on: router)
+        // Batches and files add their collections here, each with AuthMiddleware.
         return router
     }
 

@@ -27,6 +27,8 @@ struct JobRoutes: Sendable {
     var redaction: IngressRedaction?
     /// Where tokenized values are restored from (the `job.accepted` event's sealed vault).
     var audit: (any AuditReader)?
+    /// Checks a job's webhook URL; nil refuses jobs that name one.
+    var webhooks: WebhookIngressSettings?
 
     /// The collection, to be added at `/v1/jobs`.
     func collection() -> RouteCollection<SluiceRequestContext> {
@@ -61,6 +63,10 @@ struct JobRoutes: Sendable {
         let body = try await readBody(request, context: context)
         let nowMs = clock.nowMs()
         var validated = try validator.validate(body, nowMs: nowMs)
+        if let url = validated.webhook?.url {
+            guard let webhooks else { throw APIError.invalidRequest("'webhook' is not served by this process.", param: "webhook.url") }
+            try await webhooks.checkJobURL(url, tenant: principal.tenant)
+        }
         // Redacted before anything else sees the prompt: what is queued, logged or audited
         // carries the masks, never the values.
         let redacted = try redaction?.redact(validated.request, tenant: principal.tenant)

@@ -27,6 +27,9 @@ public struct SluiceConfiguration: Sendable, Decodable {
     public var tracing = TracingConfiguration()
     /// PII redaction at the ingress. Default: none (nothing redacted); see ``RedactionConfiguration``.
     public var redaction: RedactionConfiguration?
+    /// Signed callbacks: URL policy, retry schedule, tenants' endpoints and secrets. Default:
+    /// see ``WebhooksConfiguration``.
+    public var webhooks = WebhooksConfiguration()
 
     public init(
         kafka: BrokerConfiguration = .init(), ingress: IngressConfiguration = .init(),
@@ -48,7 +51,7 @@ public struct SluiceConfiguration: Sendable, Decodable {
 
     enum CodingKeys: String, CodingKey {
         case kafka, ingress, workers, ledger, tenants, providers, routes, pricing, pricingCurrency = "pricing_currency", cancellation
-        case logging, tracing, redaction
+        case logging, tracing, redaction, webhooks
     }
 
     public init(from decoder: any Decoder) throws {
@@ -66,6 +69,7 @@ public struct SluiceConfiguration: Sendable, Decodable {
         logging = try c.decodeIfPresent(LoggingConfiguration.self, forKey: .logging) ?? .init()
         tracing = try c.decodeIfPresent(TracingConfiguration.self, forKey: .tracing) ?? .init()
         redaction = try c.decodeIfPresent(RedactionConfiguration.self, forKey: .redaction)
+        webhooks = try c.decodeIfPresent(WebhooksConfiguration.self, forKey: .webhooks) ?? .init()
     }
 
     /// Problems a human must fix before this configuration can run, one sentence each.
@@ -96,6 +100,7 @@ public struct SluiceConfiguration: Sendable, Decodable {
         problems += logging.problems() + tracing.problems()
         problems += tenancyProblems()
         problems += redaction?.problems() ?? []
+        problems += webhooks.problems()
         return problems
     }
 
@@ -123,6 +128,7 @@ public struct SluiceConfiguration: Sendable, Decodable {
         check("ingress.produce_timeout_ms", ingress.produceTimeoutMs, 1...300_000)
         check("ingress.retry_after_seconds", ingress.retryAfterSeconds, 1...86_400)
         check("ingress.max_output_tokens", ingress.maxOutputTokens, 1...100_000_000)
+        check("ingress.sync_timeout_ms", ingress.syncTimeoutMs, 100...3_600_000)
         check("ingress.max_deadline_ahead_seconds", ingress.maxDeadlineAheadSeconds, 1...IngressConfiguration.deadlineAheadLimitSeconds)
         check("workers.max_in_flight", workers.maxInFlight, 1...1_000_000)
         check("workers.concurrency", workers.concurrency, 1...100_000)
@@ -258,6 +264,9 @@ public struct IngressConfiguration: Sendable, Decodable {
     public var tenancyRefreshMs: Int = 2_000
     /// Serve HTTPS with this certificate and key (PEM files). Default: none (plain HTTP).
     public var tls: TLSFilesConfiguration?
+    /// How long `POST /v1/chat/completions` waits for its job before answering 504 (the job
+    /// stays queued). Default: 120000.
+    public var syncTimeoutMs: Int = 120_000
 
     public init(
         host: String = "0.0.0.0", port: Int = 8080, maxBodyBytes: Int = 1 << 20, produceTimeoutMs: Int = 4_000,
@@ -278,7 +287,7 @@ public struct IngressConfiguration: Sendable, Decodable {
     enum CodingKeys: String, CodingKey {
         case host, port, maxBodyBytes = "max_body_bytes", produceTimeoutMs = "produce_timeout_ms"
         case retryAfterSeconds = "retry_after_seconds", maxOutputTokens = "max_output_tokens"
-        case maxDeadlineAheadSeconds = "max_deadline_ahead_seconds"
+        case maxDeadlineAheadSeconds = "max_deadline_ahead_seconds", syncTimeoutMs = "sync_timeout_ms"
         case maxMessages = "max_messages", maxStringBytes = "max_string_bytes", maxJSONDepth = "max_json_depth"
         case tenancyRefreshMs = "tenancy_refresh_ms", tls
     }
@@ -298,6 +307,7 @@ public struct IngressConfiguration: Sendable, Decodable {
         maxJSONDepth = try c.decodeIfPresent(Int.self, forKey: .maxJSONDepth) ?? d.maxJSONDepth
         tenancyRefreshMs = try c.decodeIfPresent(Int.self, forKey: .tenancyRefreshMs) ?? d.tenancyRefreshMs
         tls = try c.decodeIfPresent(TLSFilesConfiguration.self, forKey: .tls)
+        syncTimeoutMs = try c.decodeIfPresent(Int.self, forKey: .syncTimeoutMs) ?? d.syncTimeoutMs
     }
 }
 

@@ -41,6 +41,20 @@ public struct TopicCatalog: Sendable, Hashable {
     }
     public var control: String { "\(prefix).control" }
 
+    // MARK: - Webhooks
+
+    /// The webhook workers' group (`sluice-webhooks`): results and webhook retry topics.
+    public var webhooksGroup: String { "\(prefix)-webhooks" }
+    public var webhooksDLQ: String { "\(prefix).webhooks.dlq" }
+    /// `sluice.webhooks.retry.<delay>`, the same buckets as the jobs' retry topics.
+    public var allWebhookRetries: [String] { Self.retryDelays.map { "\(prefix).webhooks.retry.\($0.name)" } }
+
+    /// The webhook retry topic for a wait of `delayMs` (see ``jobRetry(delayMs:)``).
+    public func webhookRetry(delayMs: Int) -> String {
+        let bucket = Self.retryDelays.last { $0.ms <= delayMs } ?? Self.retryDelays[0]
+        return "\(prefix).webhooks.retry.\(bucket.name)"
+    }
+
     /// Maps a canonical name from topics/*.yaml (`sluice.jobs.p0`) to this catalog's prefix.
     public func resolve(_ canonicalName: String) -> String {
         let canonical = TopicCatalog.canonicalPrefix + "."

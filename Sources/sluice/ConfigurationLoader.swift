@@ -6,7 +6,7 @@ import Yams
 ///
 /// The only place that reads files and the environment for configuration; libraries get structs.
 enum ConfigurationLoader {
-    static let sections: Set<String> = ["kafka", "ingress", "workers", "ledger", "cancellation", "logging", "tracing", "redaction"]
+    static let sections: Set<String> = ["kafka", "ingress", "workers", "ledger", "cancellation", "logging", "tracing", "redaction", "webhooks"]
 
     /// - Parameter path: the YAML file; nil means defaults plus environment.
     static func load(path: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> SluiceConfiguration {

@@ -13,6 +13,7 @@ struct SluiceCommand: AsyncParsableCommand {
             ServeCommand.self, IngressCommand.self, WorkerCommand.self, LedgerCommand.self, TopicsCommand.self,
             KeysCommand.self, TenantsCommand.self, DLQCommand.self, JobsCommand.self, AuditCommand.self, StubProviderCommand.self, BenchCommand.self,
             RedactCommand.self,
+            WebhooksCommand.self,
         ]
     )
 }

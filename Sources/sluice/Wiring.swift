@@ -154,7 +154,7 @@ struct Wiring {
     ///     write there).
     ///   - board: serves the status page (`/`, `/v1/status`) when given.
     func ingress(
-        producer: KafkaProducer, jobs: any JobLookup & AuditReader, tenancy: (any TenantDirectory)?, board: StatusBoard? = nil
+        producer: KafkaProducer, jobs: any JobLookup & AuditReader & WebhookRegistry, tenancy: (any TenantDirectory)?, board: StatusBoard? = nil
     ) throws -> IngressService {
         try operations.addBrokerCheck(self)
         var ingressOperations = IngressOperations(readiness: operations.readiness, metrics: { [operations] in operations.metricsText() })
@@ -169,6 +169,33 @@ struct Wiring {
         )
         service.audit = jobs
         service.redaction = try redaction()
+        service.webhooks = webhookIngressSettings(producer: producer, registry: jobs)
         return service
+    }
+
+    // MARK: - Webhooks
+
+    func webhookPolicy() -> WebhookURLPolicy {
+        WebhookURLPolicy(rules: configuration.webhooks.allowRules)
+    }
+
+    func webhookIngressSettings(producer: KafkaProducer, registry: (any WebhookRegistry)?) -> WebhookIngressSettings {
+        let signing = Set(configuration.webhooks.tenants.filter { !$0.value.secrets.isEmpty }.keys)
+        return WebhookIngressSettings(policy: webhookPolicy(), signingTenants: signing, registry: registry, producer: producer, topics: topics)
+    }
+
+    /// The webhook worker pool: results and webhook retry topics in group `sluice-webhooks`.
+    ///
+    /// - Parameter registered: the ledger's registered endpoints (read-only is enough).
+    func webhookDispatcher(producer: KafkaProducer, registered: (any WebhookEndpointDirectory)?) throws -> WebhookDispatcher {
+        let w = configuration.webhooks
+        let consumer = try consumer(
+            group: topics.webhooksGroup, topics: [topics.results] + topics.allWebhookRetries, maxOutstanding: w.maxInFlight)
+        operations.addConsumer(consumer, name: "webhooks", group: topics.webhooksGroup)
+        return WebhookDispatcher(
+            configuration: w, consumer: consumer, producer: producer, topics: topics,
+            http: try CurlHTTPClient(configuration: .init(connectTimeoutMs: min(w.timeoutMs, 10_000), maxResponseBytes: 64 * 1_024)),
+            policy: webhookPolicy(), endpoints: ConfiguredWebhookEndpoints(configuration: w, registered: registered),
+            logger: logger, instance: "webhooks:\(Self.instance)")
     }
 }

@@ -80,7 +80,8 @@ final class Deployment: @unchecked Sendable {
     init(
         name: String, bootstrap: String? = nil, tenants: [String] = ["acme"], workerConcurrency: Int = 64,
         workerSettings: [String] = [], providers: String? = nil,
-        routing: ((_ stubPort: Int, _ stub2Port: Int) -> String)? = nil, tenantSettings: [String: [String]] = [:]
+        routing: ((_ stubPort: Int, _ stub2Port: Int) -> String)? = nil, tenantSettings: [String: [String]] = [:],
+        ingressSettings: [String] = [], extraYAML: String = ""
     ) throws {
         dir = try Harness.tempDirectory(name)
         prefix = "t\(UUID().uuidString.prefix(8).lowercased())"
@@ -129,12 +130,13 @@ final class Deployment: @unchecked Sendable {
           port: \(apiPort)
           produce_timeout_ms: 3000
           retry_after_seconds: 2
-        workers:
+        \(ingressSettings.map { "  \($0)\n" }.joined())workers:
         \(workersYAML)ledger:
           path: \(databasePath)
         tenants:
         \(tenantYAML)
         \(routingYAML)
+        \(extraYAML)
         """
         try yaml.write(toFile: configPath, atomically: true, encoding: .utf8)
     }

@@ -31,7 +31,7 @@ struct OperationsEndToEndTests {
         let ready = try await Self.readyz(d)
         #expect(ready.json["status"]?.stringValue == "ready")
         let names = Set((ready.json["checks"]?.arrayValue ?? []).compactMap { $0["name"]?.stringValue })
-        #expect(names == ["broker", "ledger", "workers"], "checks: \(ready.json)")
+        #expect(names == ["broker", "ledger", "workers", "webhooks"], "checks: \(ready.json)")
         #expect((ready.json["checks"]?.arrayValue ?? []).allSatisfy { $0["ok"] == .bool(true) })
 
         broker.kill()

@@ -19,7 +19,7 @@ struct LedgerTransaction {
         var isDirty: Bool
     }
 
-    private let db: Database
+    let db: Database
     private let cipher: PayloadCipher?
     private let nowMs: Int64
     private var jobs: [String: CachedJob] = [:]
@@ -80,6 +80,10 @@ struct LedgerTransaction {
         guard db.changesCount > 0 else { return }
         head = AuditChainHeads.Head(length: head.length + 1, hash: hash)
         chain.set(head, of: event.tenant)
+        if event.type.rawValue == Self.webhookAttemptType {
+            try applyWebhookAttempt(event)
+            return
+        }
         guard let status = event.type.jobStatus else { return }
 
         let detail = event.detail

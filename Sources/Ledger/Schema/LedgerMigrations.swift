@@ -33,6 +33,9 @@ enum LedgerMigrations {
         migrator.registerMigration("v9-tenancy") { db in
             try createV9(db)
         }
+        migrator.registerMigration("v12-webhooks") { db in
+            try createV12Webhooks(db)
+        }
         migrator.registerMigration("v13-tenant-data-keys") { db in
             try createV13(db)
         }
@@ -292,6 +295,52 @@ enum LedgerMigrations {
             t.column("wrapped_key", .blob)
             t.column("created_at_ms", .integer).notNull()
             t.column("erased_at_ms", .integer)
+        }
+    }
+
+    // MARK: - v12 (webhooks)
+
+    private static func createV12Webhooks(_ db: Database) throws {
+        // Endpoints registered over HTTP. `secrets` holds the signing secrets (space-separated,
+        // newest first): the webhook workers sign with them, so they cannot be hashed.
+        try db.create(table: "webhook_endpoints") { t in
+            t.primaryKey("id", .text)
+            t.column("tenant", .text).notNull()
+            t.column("url", .text).notNull()
+            t.column("secrets", .text).notNull()
+            // Event types, comma-separated; empty means all.
+            t.column("events", .text).notNull()
+            t.column("created_at_ms", .integer).notNull()
+            t.column("disabled_at_ms", .integer)
+        }
+        try db.create(index: "webhook_endpoints_on_tenant", on: "webhook_endpoints", columns: ["tenant"])
+
+        // One row per (event, endpoint), filled from `webhook.attempt` audit events.
+        try db.create(table: "webhook_deliveries") { t in
+            t.primaryKey("id", .text)
+            t.column("tenant", .text).notNull()
+            t.column("subject_id", .text).notNull()
+            t.column("type", .text).notNull()
+            t.column("url", .text).notNull()
+            t.column("endpoint_id", .text).notNull()
+            t.column("status", .text).notNull()
+            t.column("attempts", .integer).notNull()
+            t.column("payload", .text)
+            t.column("created_at_ms", .integer).notNull()
+            t.column("updated_at_ms", .integer).notNull()
+        }
+        try db.create(index: "webhook_deliveries_on_tenant_created", on: "webhook_deliveries", columns: ["tenant", "created_at_ms"])
+        try db.create(index: "webhook_deliveries_on_subject", on: "webhook_deliveries", columns: ["subject_id"])
+
+        try db.create(table: "webhook_attempts") { t in
+            t.column("delivery_id", .text).notNull()
+            t.column("attempt", .integer).notNull()
+            t.column("at_ms", .integer).notNull()
+            t.column("outcome", .text).notNull()
+            t.column("status_code", .integer)
+            t.column("error", .text)
+            t.column("duration_ms", .integer)
+            t.primaryKey(["delivery_id", "attempt"])
         }
     }
 }

@@ -20,6 +20,7 @@ struct ServeCommand: AsyncParsableCommand {
             let board = wiring.statusBoard(store: store, producer: producer, role: "serve")
             return [producer] + (try wiring.ledger(store: store))
                 + (try wiring.workerServices(producer: producer))
+                + [try wiring.webhookDispatcher(producer: producer, registered: store)]
                 + [board, try wiring.ingress(producer: producer, jobs: store, tenancy: store, board: board)]
         }
     }
@@ -93,6 +94,22 @@ struct LedgerCommand: AsyncParsableCommand {
             try await options.runServices("sluice.ledger") { wiring in
                 try wiring.ledger(store: try wiring.ledgerStore())
             }
+        }
+    }
+}
+
+/// The webhook worker pool only (group `sluice-webhooks`); reads registered endpoints from the
+/// ledger's file, read-only.
+struct WebhooksCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "webhooks", abstract: "Run the webhook worker pool only.")
+
+    @OptionGroup var options: CommonOptions
+
+    func run() async throws {
+        try await options.runServices("sluice.webhooks") { wiring in
+            let store = try await IngressCommand.openLedger(wiring)
+            let producer = try wiring.producer()
+            return [producer, try wiring.webhookDispatcher(producer: producer, registered: store)]
         }
     }
 }

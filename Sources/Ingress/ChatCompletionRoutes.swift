@@ -1,0 +1,127 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import SluiceCore
+
+/// `POST /v1/chat/completions`: an OpenAI chat-completions request queued at p0 and awaited,
+/// so that any OpenAI client can use Sluice synchronously and still get queueing, limits and
+/// audit.
+///
+/// The job is an ordinary job (it can be read at `/v1/jobs/{id}` afterwards); the handler
+/// waits for its result by reading the ledger, which the results topic fills, at short
+/// intervals. When the queue cannot take the job the answer is 503 within the produce timeout;
+/// when no worker finishes it within `ingress.sync_timeout_ms`, a 504 naming the job, which
+/// stays queued and runs later.
+struct ChatCompletionRoutes: Sendable {
+    let keys: KeyRing
+    let validator: JobRequestValidator
+    let enqueuer: JobEnqueuer
+    let jobs: any JobLookup
+    let webhooks: WebhookIngressSettings?
+    let configuration: IngressConfiguration
+    let clock: WallClock
+    let logger: Logger
+
+    /// Between ledger reads while waiting: short at first (a fast provider answers in tens of
+    /// milliseconds), then longer so that many waiting requests do not hammer SQLite.
+    static let pollDelaysMs = [5, 5, 10, 10, 20, 20, 50]
+
+    func register(on router: Router<SluiceRequestContext>) {
+        router.post("/v1/chat/completions") { request, _ in try await complete(request) }
+    }
+
+    private func complete(_ request: Request) async throws -> Response {
+        let principal = try keys.authenticate(request.headers[.authorization])
+        guard principal.role.maySubmit else { throw APIError.forbidden("Role '\(principal.role)' may not submit jobs.") }
+        let body = try await readBody(request)
+        let nowMs = clock.nowMs()
+        let validated = try validator.validate(body, nowMs: nowMs)
+        if let url = validated.webhook?.url {
+            guard let webhooks else { throw APIError.invalidRequest("'webhook' is not served here.", param: "webhook.url") }
+            try await webhooks.checkJobURL(url, tenant: principal.tenant)
+        }
+        let job = JobEnvelope(
+            id: UUIDv7.generate(), tenant: principal.tenant, model: validated.model, priority: .p0, request: validated.request,
+            webhook: validated.webhook, metadata: validated.metadata, deadlineMs: validated.deadlineMs, createdAtMs: nowMs,
+            traceparent: IngressService.traceparent(request.headers[.traceparent]))
+        do {
+            try await enqueuer.enqueue(job)
+        } catch {
+            let uncertain = (error as? EnqueueError)?.mayHaveBeenQueued ?? true
+            logger.warning("sync completion not queued; answering 503", metadata: ["job_id": "\(job.id)", "error": "\(error)"])
+            throw APIError.queueUnavailable(retryAfter: configuration.retryAfterSeconds, outcomeUnknown: uncertain)
+        }
+        IngressMetrics.accepted(tenant: job.tenant, priority: job.priority)
+        return try await awaitResult(job)
+    }
+
+    private func awaitResult(_ job: JobEnvelope) async throws -> Response {
+        let deadline = ContinuousClock.now + .milliseconds(configuration.syncTimeoutMs)
+        var polls = 0
+        while ContinuousClock.now < deadline {
+            let delay = Self.pollDelaysMs[min(polls, Self.pollDelaysMs.count - 1)]
+            polls += 1
+            try await Task.sleep(for: min(.milliseconds(delay), deadline - .now))
+            let view: JobView?
+            do {
+                view = try await jobs.job(id: job.id, tenant: job.tenant)
+            } catch {
+                // The ledger is briefly unreadable (a checkpoint, a busy lock): keep waiting.
+                continue
+            }
+            guard let view, view.status.isTerminal else { continue }
+            return try answer(view, job: job)
+        }
+        var headers = HTTPFields()
+        headers[.location] = "/v1/jobs/\(job.id)"
+        throw APIError(
+            status: .gatewayTimeout, type: "timeout_error", code: "sync_timeout",
+            message: "The job \(job.id) did not finish within \(configuration.syncTimeoutMs) ms (no worker took it, or the provider is slow). "
+                + "It stays queued; read its result at /v1/jobs/\(job.id).")
+    }
+
+    /// The finished job as OpenAI answers: the `chat.completion` on success, an OpenAI error
+    /// otherwise.
+    private func answer(_ view: JobView, job: JobEnvelope) throws -> Response {
+        switch view.status {
+        case .succeeded:
+            guard case .object(var completion)? = view.result else {
+                throw APIError(status: .badGateway, type: "api_error", code: "empty_result", message: "The provider's answer was empty.")
+            }
+            // Fill what a strict client requires if the provider left it out.
+            if completion["id"] == nil { completion["id"] = .string("chatcmpl-\(job.id)") }
+            completion["object"] = "chat.completion"
+            if completion["created"] == nil { completion["created"] = .int((view.completedAtMs ?? clock.nowMs()) / 1_000) }
+            if completion["model"] == nil { completion["model"] = .string(view.model) }
+            if completion["choices"] == nil { completion["choices"] = .array([]) }
+            var headers = HTTPFields()
+            headers[HTTPField.Name("x-sluice-job-id")!] = job.id
+            return IngressService.json(.ok, JSONValue.object(completion), headers: headers)
+        case .cancelled:
+            throw APIError(status: .conflict, type: "invalid_request_error", code: "job_cancelled", message: "The job \(job.id) was cancelled.")
+        default:
+            let error = view.error ?? JobError(type: "api_error", message: "The job failed.")
+            let status: HTTPResponse.Status =
+                switch (error.type, error.providerStatus) {
+                case (_, let s?) where (400..<500).contains(s) && s != 408 && s != 429: .badRequest
+                case ("timeout", _), ("deadline_exceeded", _): .gatewayTimeout
+                default: .badGateway
+                }
+            throw APIError(
+                status: status, type: status == .badRequest ? "invalid_request_error" : "api_error", code: error.code ?? error.type,
+                message: error.message)
+        }
+    }
+
+    private func readBody(_ request: Request) async throws -> [UInt8] {
+        let limit = configuration.maxBodyBytes
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > limit { throw APIError.tooLarge(limit: limit) }
+        var request = request
+        do {
+            return Array(try await request.collectBody(upTo: limit).readableBytesView)
+        } catch let error as HTTPError where error.status == .contentTooLarge {
+            throw APIError.tooLarge(limit: limit)
+        }
+    }
+}

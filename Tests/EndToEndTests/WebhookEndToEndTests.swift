@@ -1,0 +1,214 @@
+import Foundation
+import SluiceCore
+import SluiceHTTP
+import Testing
+
+/// Webhooks and synchronous completions through real processes: `sluice serve`, the stub
+/// provider, the dev broker, a receiver that verifies signatures with the Standard Webhooks
+/// Python library, and the official `openai` package.
+@Suite("Webhooks and sync completions end to end", .serialized)
+struct WebhookEndToEndTests {
+    static var python: String { get throws { try Harness.repoRoot + "/.venv/bin/python" } }
+    static var scripts: String { get throws { try Harness.repoRoot + "/scripts/testing" } }
+
+    /// `webhooks:` for tenant acme (loopback over http allowed, as in the demo) and tenant
+    /// strict (nothing allowed), with a schedule in seconds.
+    static func webhooksYAML(secret: String) -> String {
+        let schedule = (["0s"] + Array(repeating: "1s", count: 4) + Array(repeating: "2s", count: 25)).map { "\"\($0)\"" }.joined(separator: ", ")
+        return [
+            "webhooks:",
+            "  retry_schedule: [\(schedule)]",
+            "  timeout_ms: 3000",
+            "  tenants:",
+            "    acme:",
+            "      secrets: [\"\(secret)\"]",
+            "      allow_http: true",
+            "      allow_cidrs: [\"127.0.0.0/8\"]",
+            "    strict:",
+            "      secrets: [\"\(secret)\"]",
+        ].joined(separator: "\n")
+    }
+
+    /// One line per request the receiver got.
+    struct Received: Sendable {
+        var webhookID: String
+        var type: String?
+        var subject: String?
+        var verified: Bool
+    }
+
+    static func received(_ path: String) -> [Received] {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [] }
+        return text.split(separator: "\n").compactMap { line in
+            guard let json = try? JSONValue.parse(Array(line.utf8)) else { return nil }
+            return Received(
+                webhookID: json["webhook_id"]?.stringValue ?? "", type: json["type"]?.stringValue, subject: json["subject"]?.stringValue,
+                verified: json["verified"] == .bool(true))
+        }
+    }
+
+    static func startReceiver(_ d: Deployment, port: Int, secret: String, log: String) async throws -> SluiceProcess {
+        let process = try SluiceProcess(
+            name: "receiver", executable: try python, arguments: [try scripts + "/webhook-receiver.py", "\(port)", secret, log],
+            logPath: d.dir + "/receiver.log")
+        try await waitUntil("the receiver listens", timeout: .seconds(20)) { Harness.isListening(port: port) }
+        return process
+    }
+
+    static func submit(_ d: Deployment, tenant: String? = nil, webhook: String, text: String) async throws -> HTTPClientResponse {
+        let body: JSONValue = [
+            "model": "demo", "messages": [["role": "user", "content": .string(text)]], "webhook": ["url": .string(webhook)],
+        ]
+        return try await d.submit(tenant: tenant, body: String(decoding: body.serialized(), as: UTF8.self))
+    }
+
+    @Test("every job event arrives once per webhook-id, signed; while the receiver is down deliveries wait and then arrive", .timeLimit(.minutes(5)))
+    func deliveriesSurviveADownReceiver() async throws {
+        let secret = WebhookSecret.generate().text
+        let d = try Deployment(name: "webhooks", tenants: ["acme", "strict"], extraYAML: Self.webhooksYAML(secret: secret))
+        let port = Harness.freePort()
+        let log = d.dir + "/received.jsonl"
+        let hook = "http://127.0.0.1:\(port)/hook"
+        try await d.applyTopics()
+        try await d.startStub()
+        try await d.startSluice("serve", role: "serve")
+        var receiver = try await Self.startReceiver(d, port: port, secret: secret, log: log)
+        defer { receiver.kill() }
+
+        var jobs: Set<String> = []
+        for i in 0..<15 {
+            let response = try await Self.submit(d, webhook: hook, text: "First wave \(i): a webhook tells me when this is done.")
+            #expect(response.status == 202, "\(response.bodyText)")
+            if let id = try JSONValue.parse(response.body)["id"]?.stringValue { jobs.insert(id) }
+        }
+        let firstWave = jobs
+        try await waitUntil("the first wave is delivered", timeout: .seconds(90), interval: .milliseconds(500)) {
+            Set(Self.received(log).filter(\.verified).compactMap(\.subject)).isSuperset(of: firstWave)
+        }
+
+        // The receiver goes away; the next jobs finish, and their callbacks fail and wait.
+        receiver.kill()
+        _ = await receiver.exitStatus()
+        var second: Set<String> = []
+        for i in 0..<10 {
+            let response = try await Self.submit(d, webhook: hook, text: "Second wave \(i), sent while nobody listens.")
+            #expect(response.status == 202, "\(response.bodyText)")
+            if let id = try JSONValue.parse(response.body)["id"]?.stringValue { second.insert(id) }
+        }
+        let secondWave = second
+        _ = try await d.awaitTerminal(Dictionary(uniqueKeysWithValues: second.map { ($0, "") }), timeout: .seconds(90))
+        // Every second-wave callback has failed at least once before the receiver comes back.
+        try await waitUntil("every second-wave delivery has a failed attempt in the deliveries log", timeout: .seconds(90), interval: .milliseconds(500)) {
+            let list = try await d.http.execute(HTTPClientRequest(
+                url: d.baseURL + "/v1/webhooks/deliveries?limit=100", headers: [HTTPHeader("Authorization", "Bearer \(Deployment.key(for: "acme"))")]))
+            let data = try JSONValue.parse(list.body)["data"]?.arrayValue ?? []
+            let failedOnce = Set(data.filter { delivery in
+                (delivery["attempts"]?.arrayValue ?? []).contains { $0["outcome"]?.stringValue == "retrying" }
+            }.compactMap { $0["subject_id"]?.stringValue })
+            return failedOnce.isSuperset(of: secondWave)
+        }
+        #expect(Set(Self.received(log).compactMap(\.subject)).isDisjoint(with: second), "nobody was listening")
+
+        receiver = try await Self.startReceiver(d, port: port, secret: secret, log: log)
+        jobs.formUnion(second)
+        let allJobs = jobs
+        try await waitUntil("the second wave arrives once the receiver is back", timeout: .seconds(120), interval: .milliseconds(500)) {
+            Set(Self.received(log).filter(\.verified).compactMap(\.subject)).isSuperset(of: allJobs)
+        }
+
+        let all = Self.received(log)
+        #expect(all.allSatisfy { $0.verified }, "every request verifies with the Standard Webhooks library")
+        #expect(all.allSatisfy { $0.type == "job.succeeded" })
+        // Exactly once by webhook-id: one id per job, and any copy carries the same id.
+        var idsBySubject: [String: Set<String>] = [:]
+        for entry in all { idsBySubject[entry.subject ?? "", default: []].insert(entry.webhookID) }
+        #expect(Set(idsBySubject.keys) == jobs)
+        #expect(idsBySubject.values.allSatisfy { $0.count == 1 })
+
+        // Every attempt is an audit event of its job: for each second-wave job at least one
+        // failed attempt and the one that delivered it.
+        let probe = try LedgerProbe(path: d.databasePath)
+        try await waitUntil("the ledger holds the last attempts", timeout: .seconds(30)) {
+            try secondWave.allSatisfy { job in
+                try probe.int("SELECT COUNT(*) FROM webhook_attempts a JOIN webhook_deliveries d ON d.id = a.delivery_id WHERE d.subject_id = ? AND a.outcome = 'delivered'", [job]) == 1
+            }
+        }
+        for job in second {
+            let attempts = try probe.int("SELECT COUNT(*) FROM audit_events WHERE type = 'webhook.attempt' AND job_id = ?", [job])
+            #expect(attempts >= 2, "job \(job): \(attempts) webhook.attempt events")
+        }
+    }
+
+    @Test("a webhook URL at a private or loopback address is refused, naming webhook.url, unless allowlisted", .timeLimit(.minutes(3)))
+    func privateAddressesRefused() async throws {
+        let secret = WebhookSecret.generate().text
+        let d = try Deployment(name: "webhook-ssrf", tenants: ["acme", "strict"], extraYAML: Self.webhooksYAML(secret: secret))
+        try await d.applyTopics()
+        try await d.startSluice("serve", role: "serve")
+        for url in [
+            "https://10.0.0.1/hook", "https://169.254.169.254/latest/meta-data", "https://[::1]/hook", "https://localhost/hook",
+            "https://127.0.0.1/hook", "http://127.0.0.1:9/hook",
+        ] {
+            let response = try await Self.submit(d, tenant: "strict", webhook: url, text: "Refuse my callback.")
+            #expect(response.status == 400, "\(url): \(response.bodyText)")
+            let error = try JSONValue.parse(response.body)["error"]
+            #expect(error?["param"]?.stringValue == "webhook.url", "\(url): \(response.bodyText)")
+        }
+        // The tenant whose allowlist names 127.0.0.0/8 (and http) may use loopback, and only that.
+        let allowed = try await Self.submit(d, tenant: "acme", webhook: "http://127.0.0.1:9/hook", text: "Loopback is fine for me.")
+        #expect(allowed.status == 202, "\(allowed.bodyText)")
+        let stillRefused = try await Self.submit(d, tenant: "acme", webhook: "http://10.0.0.1/hook", text: "Not this one.")
+        #expect(stillRefused.status == 400)
+    }
+
+    static func openAIChat(_ d: Deployment, tenant: String = "acme") async throws -> JSONValue {
+        let out = d.dir + "/openai-\(UUID().uuidString.prefix(6)).out"
+        let process = try SluiceProcess(
+            name: "openai", executable: try python, arguments: [try scripts + "/openai-chat.py", d.baseURL + "/v1", Deployment.key(for: tenant), "demo"],
+            logPath: out)
+        let status = await process.exitStatus()
+        let text = (try? String(contentsOfFile: out, encoding: .utf8)) ?? ""
+        guard status == 0, let line = text.split(separator: "\n").last(where: { $0.hasPrefix("{") }) else {
+            throw HarnessError("openai-chat.py exited \(status): \(text)")
+        }
+        return try JSONValue.parse(Array(line.utf8))
+    }
+
+    @Test("the openai package's chat.completions.create gets a ChatCompletion through the queue", .timeLimit(.minutes(3)))
+    func openAIClient() async throws {
+        let d = try Deployment(name: "sync-chat")
+        try await d.applyTopics()
+        try await d.startStub()
+        try await d.startSluice("serve", role: "serve")
+        let answer = try await Self.openAIChat(d)
+        #expect(answer["ok"] == .bool(true), "\(answer)")
+        #expect(answer["object"]?.stringValue == "chat.completion")
+        #expect(answer["content"]?.stringValue?.isEmpty == false)
+    }
+
+    @Test("with no worker the sync call ends in a timeout error; with the broker stopped, an error status, not a hang", .timeLimit(.minutes(4)))
+    func queueStopped() async throws {
+        let port = Harness.freePort()
+        let ownBroker = try OwnBroker(port: port, logs: try Harness.tempDirectory("sync-broker"))
+        let broker = try await ownBroker.start()
+        defer { broker.kill() }
+        let d = try Deployment(name: "sync-stopped", bootstrap: "127.0.0.1:\(port)", ingressSettings: ["sync_timeout_ms: 2000"])
+        try await d.applyTopics()
+        // Ledger and ingress only: nobody runs the job.
+        try await d.startSluice("ledger", role: "ledger")
+        try await waitUntil("ledger created its database", timeout: .seconds(30)) { FileManager.default.fileExists(atPath: d.databasePath) }
+        try await d.startSluice("ingress", role: "ingress")
+        let noWorker = try await Self.openAIChat(d)
+        #expect(noWorker["ok"] == .bool(false))
+        #expect(noWorker["status"]?.intValue == 504, "\(noWorker)")
+        #expect(noWorker["error"]?.stringValue?.contains("sync_timeout") == true, "\(noWorker)")
+
+        broker.kill()
+        _ = await broker.exitStatus()
+        // The client's own timeout is 10 s without retries: a hang would show as a timeout.
+        let brokerDown = try await Self.openAIChat(d)
+        #expect(brokerDown["ok"] == .bool(false))
+        let status = brokerDown["status"]?.intValue
+        #expect(status == 503 || status == 504, "\(brokerDown)")
+    }
+}
