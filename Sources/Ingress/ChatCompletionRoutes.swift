@@ -4,9 +4,9 @@ import Hummingbird
 import Logging
 import SluiceCore
 
-/// `POST /v1/chat/completions`: an OpenAI chat-completions request queued at p0 and awaited,
-/// so that any OpenAI client can use Sluice synchronously and still get queueing, limits and
-/// audit.
+/// `POST /v1/chat/completions`: an OpenAI chat-completions request queued at p0 (p1 for a
+/// tenant without `allow_p0`) and awaited, so that any OpenAI client can use Sluice
+/// synchronously and still get queueing, redaction, limits and audit.
 ///
 /// The job is an ordinary job (it can be read at `/v1/jobs/{id}` afterwards); the handler
 /// waits for its result by reading the ledger, which the results topic fills, at short
@@ -15,10 +15,10 @@ import SluiceCore
 /// stays queued and runs later.
 struct ChatCompletionRoutes: Sendable {
     let keys: KeyRing
-    let validator: JobRequestValidator
-    let enqueuer: JobEnqueuer
-    let jobs: any JobLookup
-    let webhooks: WebhookIngressSettings?
+    /// The jobs route's admission (redaction, priority, limits) and queueing.
+    let admission: JobRoutes
+    var validator: JobRequestValidator { admission.validator }
+    var jobs: any JobLookup { admission.jobs }
     let configuration: IngressConfiguration
     let clock: WallClock
     let logger: Logger
@@ -36,17 +36,19 @@ struct ChatCompletionRoutes: Sendable {
         guard principal.role.maySubmit else { throw APIError.forbidden("Role '\(principal.role)' may not submit jobs.") }
         let body = try await readBody(request)
         let nowMs = clock.nowMs()
-        let validated = try validator.validate(body, nowMs: nowMs)
-        if let url = validated.webhook?.url {
-            guard let webhooks else { throw APIError.invalidRequest("'webhook' is not served here.", param: "webhook.url") }
-            try await webhooks.checkJobURL(url, tenant: principal.tenant)
-        }
+        // A synchronous caller waits: p0 when its tenant may use it, else p1 (never a 403 for a
+        // priority the caller did not ask for).
+        var validated = try validator.validate(body, nowMs: nowMs)
+        validated.priority = admission.policies.policy(principal.tenant).allowP0 ? .p0 : .p1
+        // The same checks as `POST /v1/jobs`: webhook URL, redaction, limits.
+        let admitted = try await admission.admit(validated, principal: principal, nowMs: nowMs)
         let job = JobEnvelope(
-            id: UUIDv7.generate(), tenant: principal.tenant, model: validated.model, priority: .p0, request: validated.request,
-            webhook: validated.webhook, metadata: validated.metadata, deadlineMs: validated.deadlineMs, createdAtMs: nowMs,
+            id: UUIDv7.generate(), tenant: principal.tenant, model: admitted.request.model, priority: admitted.request.priority,
+            request: admitted.request.request, webhook: admitted.request.webhook, metadata: admitted.request.metadata,
+            deadlineMs: admitted.request.deadlineMs, createdAtMs: nowMs,
             traceparent: IngressService.traceparent(request.headers[.traceparent]))
         do {
-            try await enqueuer.enqueue(job)
+            try await admission.enqueueAdmitted(job, admitted)
         } catch {
             let uncertain = (error as? EnqueueError)?.mayHaveBeenQueued ?? true
             logger.warning("sync completion not queued; answering 503", metadata: ["job_id": "\(job.id)", "error": "\(error)"])

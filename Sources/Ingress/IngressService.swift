@@ -126,8 +126,7 @@ public struct IngressService: Service {
                 .register(on: router)
         }
         ChatCompletionRoutes(
-            keys: keys, validator: jobRoutes.validator, enqueuer: jobRoutes.enqueuer, jobs: jobRoutes.jobs, webhooks: webhooks, configuration: configuration, clock: clock,
-            logger: logger
+            keys: keys, admission: jobRoutes, configuration: configuration, clock: clock, logger: logger
         ).register(on: router)
         // Batches and files add their collections here, each with AuthMiddleware.
         return router

@@ -62,13 +62,37 @@ struct JobRoutes: Sendable {
         guard principal.role.maySubmit else { throw APIError.forbidden("Role '\(principal.role)' may not submit jobs.") }
         let body = try await readBody(request, context: context)
         let nowMs = clock.nowMs()
-        var validated = try validator.validate(body, nowMs: nowMs)
+        let admitted = try await admit(try validator.validate(body, nowMs: nowMs), principal: principal, nowMs: nowMs)
+        let (validated, redacted, policy, reservation) = (admitted.request, admitted.redacted, admitted.policy, admitted.reservation)
+        do {
+            return try await enqueue(
+                validated, redacted: redacted, body: body, principal: principal, policy: policy, request: request, nowMs: nowMs,
+                startedAt: startedAt)
+        } catch {
+            limiter.release(reservation)
+            throw error
+        }
+    }
+
+    /// A job that passed every check before queueing.
+    struct Admitted {
+        var request: JobRequest
+        var redacted: IngressRedaction.Redacted?
+        var policy: TenantPolicy
+        /// Release it when the job is not queued after all.
+        var reservation: TenantLimiter.Reservation
+    }
+
+    /// The checks every job passes before it is queued, whichever route it came by
+    /// (`POST /v1/jobs`, `POST /v1/chat/completions`): its webhook URL, PII redaction (before
+    /// anything else sees the prompt: what is queued, logged or audited carries the masks), the
+    /// tenant's priority permission and its limits.
+    func admit(_ validated: JobRequest, principal: Principal, nowMs: Int64) async throws -> Admitted {
+        var validated = validated
         if let url = validated.webhook?.url {
             guard let webhooks else { throw APIError.invalidRequest("'webhook' is not served by this process.", param: "webhook.url") }
             try await webhooks.checkJobURL(url, tenant: principal.tenant)
         }
-        // Redacted before anything else sees the prompt: what is queued, logged or audited
-        // carries the masks, never the values.
         let redacted = try redaction?.redact(validated.request, tenant: principal.tenant)
         if let redacted { validated.request = redacted.request }
         let policy = policies.policy(principal.tenant)
@@ -77,15 +101,21 @@ struct JobRoutes: Sendable {
                 status: .forbidden, type: "permission_error", code: "priority_not_allowed",
                 message: "Tenant '\(principal.tenant)' may not submit at priority 'p0'; use 'p1' or 'p2'.", param: "priority")
         }
-        // Reserved before the Idempotency-Key is claimed: a refused job claims nothing.
+        // Reserved before an Idempotency-Key is claimed: a refused job claims nothing.
         let reservation = try await limiter.admit(
             tenant: principal.tenant, limits: policy.limits, estimatedTokens: Self.estimatedTokens(validated), nowMs: nowMs)
+        return Admitted(request: validated, redacted: redacted, policy: policy, reservation: reservation)
+    }
+
+    /// Queues an admitted job without an Idempotency-Key (the synchronous route), keyed like
+    /// any other job of its tenant and with the same `job.accepted` detail.
+    func enqueueAdmitted(_ job: JobEnvelope, _ admitted: Admitted) async throws {
         do {
-            return try await enqueue(
-                validated, redacted: redacted, body: body, principal: principal, policy: policy, request: request, nowMs: nowMs,
-                startedAt: startedAt)
+            let detail = try admitted.redacted.map { try redaction?.auditDetail($0, jobID: job.id) ?? [:] } ?? [:]
+            let partitionKey = TenantID.partitionKey(tenant: job.tenant, subKeys: admitted.policy.subKeys, pick: subKeyTurn.next())
+            try await enqueuer.enqueue(job, partitionKey: partitionKey, auditDetail: detail)
         } catch {
-            limiter.release(reservation)
+            limiter.release(admitted.reservation)
             throw error
         }
     }
