@@ -23,6 +23,8 @@ public struct IngressService: Service {
     private let logger: Logger
     /// The audit log (`/v1/audit/*`); nil serves no audit routes.
     public var audit: (any AuditReader)?
+    /// Files and batches (`/v1/files`, `/v1/batches`, `/v1/messages/batches`); nil serves none.
+    public var batches: BatchService?
     private let operations: IngressOperations
 
     /// - Parameters:
@@ -87,6 +89,7 @@ public struct IngressService: Service {
             try await cancel(request, context: context)
         }
         if let audit { AuditRoutes(reader: audit, keys: keys).register(on: router) }
+        if let batches { BatchRoutes.registerAll(batches, keys: keys, validator: validator, configuration: configuration, logger: logger, on: router) }
         return router
     }
 

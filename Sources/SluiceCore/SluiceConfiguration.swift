@@ -21,6 +21,8 @@ public struct SluiceConfiguration: Sendable, Decodable {
     public var pricingCurrency: String
     /// How workers remember cancelled jobs. Default: see ``CancellationConfiguration``.
     public var cancellation = CancellationConfiguration()
+    /// Files and batches. Default: see ``BatchesConfiguration``.
+    public var batches = BatchesConfiguration()
 
     public init(
         kafka: BrokerConfiguration = .init(), ingress: IngressConfiguration = .init(),
@@ -41,7 +43,7 @@ public struct SluiceConfiguration: Sendable, Decodable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case kafka, ingress, workers, ledger, tenants, providers, routes, pricing, pricingCurrency = "pricing_currency", cancellation
+        case kafka, ingress, workers, ledger, tenants, providers, routes, pricing, pricingCurrency = "pricing_currency", cancellation, batches
     }
 
     public init(from decoder: any Decoder) throws {
@@ -56,6 +58,7 @@ public struct SluiceConfiguration: Sendable, Decodable {
         pricing = try c.decodeIfPresent([String: PriceConfiguration].self, forKey: .pricing) ?? [:]
         pricingCurrency = try c.decodeIfPresent(String.self, forKey: .pricingCurrency) ?? "USD"
         cancellation = try c.decodeIfPresent(CancellationConfiguration.self, forKey: .cancellation) ?? .init()
+        batches = try c.decodeIfPresent(BatchesConfiguration.self, forKey: .batches) ?? .init()
     }
 
     /// Problems a human must fix before this configuration can run, one sentence each.
@@ -83,6 +86,7 @@ public struct SluiceConfiguration: Sendable, Decodable {
         }
         problems += numberProblems()
         problems += cancellation.problems()
+        problems += batches.problems()
         return problems
     }
 

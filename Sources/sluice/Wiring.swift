@@ -110,7 +110,7 @@ struct Wiring {
 
     /// The ledger's consumer and writer, in ServiceGroup order: the writer stops first (writing
     /// and marking done what it holds), then the consumer commits and leaves the group.
-    func ledger(store: LedgerStore) throws -> [any Service] {
+    func ledger(store: LedgerStore, producer: KafkaProducer? = nil) throws -> [any Service] {
         let consumer = try consumer(
             group: topics.ledgerGroup, topics: [topics.audit, topics.results],
             maxOutstanding: configuration.ledger.batchSize * 4
@@ -127,10 +127,25 @@ struct Wiring {
                 store: store, consumer: consumer, topics: topics, configuration: configuration.ledger, signer: signer,
                 logger: logger),
             requests, JobRequestKeeper(store: store, consumer: requests, configuration: configuration.ledger, logger: logger),
+            BatchFinalizer(
+                store: store, producer: producer, topics: topics, configuration: configuration.batches, directory: filesDirectory,
+                logger: logger),
         ]
     }
 
-    func ingress(producer: KafkaProducer, jobs: any JobLookup & AuditReader) throws -> IngressService {
+    /// Where uploaded and result files live (`batches.files_directory`).
+    var filesDirectory: String {
+        configuration.batches.resolvedFilesDirectory(ledgerPath: configuration.ledger.path)
+    }
+
+    /// Ingests and cancels batches for the HTTP API; add it to the group before the ingress.
+    func batchService(producer: KafkaProducer, store: any BatchStore) -> BatchService {
+        BatchService(
+            store: store, enqueuer: JobEnqueuer(producer: producer, topics: topics, actor: "ingress:\(Self.instance)"),
+            configuration: configuration.batches, directory: filesDirectory, logger: logger)
+    }
+
+    func ingress(producer: KafkaProducer, jobs: any JobLookup & AuditReader, batches: BatchService? = nil) throws -> IngressService {
         try operations.addBrokerCheck(self)
         var service = try IngressService(
             configuration: configuration.ingress, tenants: configuration.tenants, models: Set(configuration.routes.keys),
@@ -139,6 +154,7 @@ struct Wiring {
             operations: IngressOperations(readiness: operations.readiness, metrics: { [operations] in operations.metricsText() })
         )
         service.audit = jobs
+        service.batches = batches
         return service
     }
 }

@@ -17,9 +17,10 @@ struct ServeCommand: AsyncParsableCommand {
             let producer = try wiring.producer()
             // Graceful shutdown runs in reverse: ingress stops taking jobs, workers finish theirs,
             // the ledger writes what arrived, and the producer flushes last.
-            return [producer] + (try wiring.ledger(store: store))
+            let batches = wiring.batchService(producer: producer, store: store)
+            return [producer] + (try wiring.ledger(store: store, producer: producer))
                 + (try wiring.workerServices(producer: producer))
-                + [try wiring.ingress(producer: producer, jobs: store)]
+                + [batches, try wiring.ingress(producer: producer, jobs: store, batches: batches)]
         }
     }
 }
@@ -81,7 +82,9 @@ struct LedgerCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await options.runServices("sluice.ledger") { wiring in
-            try wiring.ledger(store: try LedgerStore(path: wiring.configuration.ledger.path))
+            // The producer publishes the batch finalizer's terminal batch events.
+            let producer = try wiring.producer()
+            return [producer] + (try wiring.ledger(store: try LedgerStore(path: wiring.configuration.ledger.path), producer: producer))
         }
     }
 }
