@@ -11,6 +11,7 @@ struct SluiceCommand: AsyncParsableCommand {
         subcommands: [
             ServeCommand.self, IngressCommand.self, WorkerCommand.self, LedgerCommand.self, TopicsCommand.self,
             KeysCommand.self, DLQCommand.self, JobsCommand.self, AuditCommand.self, StubProviderCommand.self, BenchCommand.self,
+            BatchCommand.self,
         ]
     )
 }
