@@ -151,18 +151,23 @@ public final class BatchService: Service, Sendable {
             var inFlight = 0
             func flush() async throws {
                 guard !chunk.isEmpty else { return }
-                try await store.addRequests(
-                    batchID: batch.id,
-                    chunk.enumerated().map { index, item in
-                        BatchRequest(ordinal: summary.jobs - chunk.count + index, customID: item.customID, jobID: item.job.id)
-                    })
+                let jobs = chunk
+                let first = summary.jobs - chunk.count
+                chunk.removeAll(keepingCapacity: true)
                 if inFlight >= window {
                     try await group.next()
                     inFlight -= 1
                 }
-                let jobs = chunk
-                chunk.removeAll(keepingCapacity: true)
-                group.addTask { try await self.enqueueRetrying(jobs) }
+                // Reading goes on while a chunk is recorded and sent; each chunk's lines are
+                // recorded before its jobs are queued, so no result can lack its line.
+                group.addTask {
+                    try await self.store.addRequests(
+                        batchID: batch.id,
+                        jobs.enumerated().map { index, item in
+                            BatchRequest(ordinal: first + index, customID: item.customID, jobID: item.job.id)
+                        })
+                    try await self.enqueueRetrying(jobs)
+                }
                 inFlight += 1
             }
 
