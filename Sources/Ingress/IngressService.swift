@@ -28,6 +28,8 @@ public struct IngressService: Service {
     public var redaction: IngressRedaction?
     /// Webhook URL policy and the `/v1/webhooks/*` routes; nil refuses job webhook URLs.
     public var webhooks: WebhookIngressSettings?
+    /// Files and batches (`/v1/files`, `/v1/batches`, `/v1/messages/batches`); nil serves none.
+    public var batches: BatchService?
     private let operations: IngressOperations
 
     /// - Parameters:
@@ -128,7 +130,10 @@ public struct IngressService: Service {
         ChatCompletionRoutes(
             keys: keys, admission: jobRoutes, configuration: configuration, clock: clock, logger: logger
         ).register(on: router)
-        // Batches and files add their collections here, each with AuthMiddleware.
+        if let batches {
+            BatchRoutes.registerAll(
+                batches, keys: keys, validator: jobRoutes.validator, configuration: configuration, logger: logger, on: router)
+        }
         return router
     }
 

@@ -155,6 +155,11 @@ public final class LedgerWriter: Service, Sendable {
         var malformed: [LedgerReject] = []
         entries.reserveCapacity(batch.count)
         for message in batch {
+            // Other schemas share the results topic (`batch.v1`, the batch finalizer's terminal
+            // events, for the webhook workers): they are not the ledger's to store.
+            if message.topic == topics.results, let schema = message.header(RecordHeader.schema), schema != ResultEnvelope.schema {
+                continue
+            }
             switch decode(message) {
             case .record(let record):
                 entries.append(

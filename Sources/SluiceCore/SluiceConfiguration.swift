@@ -30,6 +30,8 @@ public struct SluiceConfiguration: Sendable, Decodable {
     /// Signed callbacks: URL policy, retry schedule, tenants' endpoints and secrets. Default:
     /// see ``WebhooksConfiguration``.
     public var webhooks = WebhooksConfiguration()
+    /// Files and batches. Default: see ``BatchesConfiguration``.
+    public var batches = BatchesConfiguration()
 
     public init(
         kafka: BrokerConfiguration = .init(), ingress: IngressConfiguration = .init(),
@@ -51,7 +53,7 @@ public struct SluiceConfiguration: Sendable, Decodable {
 
     enum CodingKeys: String, CodingKey {
         case kafka, ingress, workers, ledger, tenants, providers, routes, pricing, pricingCurrency = "pricing_currency", cancellation
-        case logging, tracing, redaction, webhooks
+        case logging, tracing, redaction, webhooks, batches
     }
 
     public init(from decoder: any Decoder) throws {
@@ -70,6 +72,7 @@ public struct SluiceConfiguration: Sendable, Decodable {
         tracing = try c.decodeIfPresent(TracingConfiguration.self, forKey: .tracing) ?? .init()
         redaction = try c.decodeIfPresent(RedactionConfiguration.self, forKey: .redaction)
         webhooks = try c.decodeIfPresent(WebhooksConfiguration.self, forKey: .webhooks) ?? .init()
+        batches = try c.decodeIfPresent(BatchesConfiguration.self, forKey: .batches) ?? .init()
     }
 
     /// Problems a human must fix before this configuration can run, one sentence each.
@@ -101,6 +104,7 @@ public struct SluiceConfiguration: Sendable, Decodable {
         problems += tenancyProblems()
         problems += redaction?.problems() ?? []
         problems += webhooks.problems()
+        problems += batches.problems()
         return problems
     }
 

@@ -14,6 +14,7 @@ struct SluiceCommand: AsyncParsableCommand {
             KeysCommand.self, TenantsCommand.self, DLQCommand.self, JobsCommand.self, AuditCommand.self, StubProviderCommand.self, BenchCommand.self,
             RedactCommand.self,
             WebhooksCommand.self,
+            BatchCommand.self,
         ]
     )
 }

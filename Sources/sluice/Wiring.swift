@@ -121,7 +121,7 @@ struct Wiring {
 
     /// The ledger's consumer and writer, in ServiceGroup order: the writer stops first (writing
     /// and marking done what it holds), then the consumer commits and leaves the group.
-    func ledger(store: LedgerStore) throws -> [any Service] {
+    func ledger(store: LedgerStore, producer: KafkaProducer? = nil) throws -> [any Service] {
         let consumer = try consumer(
             group: topics.ledgerGroup, topics: [topics.audit, topics.results],
             maxOutstanding: configuration.ledger.batchSize * 4
@@ -141,8 +141,24 @@ struct Wiring {
             requests, JobRequestKeeper(store: store, consumer: requests, configuration: configuration.ledger, logger: logger),
             RetentionSweeper(
                 store: store, policy: retentionPolicy, interval: .seconds(configuration.ledger.retentionCheckSeconds), logger: logger),
+            BatchFinalizer(
+                store: store, producer: producer, topics: topics, configuration: configuration.batches, directory: filesDirectory,
+                logger: logger),
         ]
     }
+
+    /// Where uploaded and result files live (`batches.files_directory`).
+    var filesDirectory: String {
+        configuration.batches.resolvedFilesDirectory(ledgerPath: configuration.ledger.path)
+    }
+
+    /// Ingests and cancels batches for the HTTP API; add it to the group before the ingress.
+    func batchService(producer: KafkaProducer, store: any BatchStore) throws -> BatchService {
+        BatchService(
+            store: store, enqueuer: JobEnqueuer(producer: producer, topics: topics, actor: "ingress:\(Self.instance)"),
+            configuration: configuration.batches, directory: filesDirectory, redaction: try redaction(), logger: logger)
+    }
+
 
     var retentionPolicy: RetentionPolicy {
         let days = configuration.ledger.retentionPolicyDays
@@ -153,8 +169,10 @@ struct Wiring {
     ///   - tenancy: the ledger's tenants and keys (writable: the admin API and token counts
     ///     write there).
     ///   - board: serves the status page (`/`, `/v1/status`) when given.
+    ///   - batches: serves files and batches when given.
     func ingress(
-        producer: KafkaProducer, jobs: any JobLookup & AuditReader & WebhookRegistry, tenancy: (any TenantDirectory)?, board: StatusBoard? = nil
+        producer: KafkaProducer, jobs: any JobLookup & AuditReader & WebhookRegistry, tenancy: (any TenantDirectory)?, board: StatusBoard? = nil,
+        batches: BatchService? = nil
     ) throws -> IngressService {
         try operations.addBrokerCheck(self)
         var ingressOperations = IngressOperations(readiness: operations.readiness, metrics: { [operations] in operations.metricsText() })
@@ -170,6 +188,7 @@ struct Wiring {
         service.audit = jobs
         service.redaction = try redaction()
         service.webhooks = webhookIngressSettings(producer: producer, registry: jobs)
+        service.batches = batches
         return service
     }
 

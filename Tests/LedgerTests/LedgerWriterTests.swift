@@ -41,6 +41,11 @@ struct LedgerWriterTests {
         try await producer.send([
             KafkaProducerMessage(topic: topics.audit, key: nil, value: Array("not json".utf8)),
             KafkaProducerMessage(topic: topics.results, key: nil, value: Array(#"{"job_id": 1}"#.utf8)),
+            // A batch's terminal event shares the results topic; the ledger skips it, unrejected.
+            KafkaProducerMessage(
+                topic: topics.results, key: Array("batch_1".utf8),
+                value: Wire.encode(BatchEvent(batchID: "batch_1", tenant: Fixture.tenant, status: "completed", webhookURL: nil)),
+                headers: [KafkaHeader(key: RecordHeader.schema, value: BatchEvent.schema)]),
         ])
         let sentinel = UUIDv7.generate()
         try await producer.send(try [Fixture.accepted(sentinel), Fixture.succeeded(sentinel)].map { try Self.message($0, topics) })
@@ -54,6 +59,7 @@ struct LedgerWriterTests {
         #expect(counts.results == 51)
         #expect(counts.auditEvents == 101)
         #expect(first.writer.malformedRecords == 2)
+        #expect(try ledger.store.rejects().count == 2)
         #expect(try ledger.store.statusCounts(tenant: Fixture.tenant) == [.succeeded: 51])
         #expect(try await ledger.store.job(id: ids[9], tenant: Fixture.tenant)?.result == Fixture.response)
 

@@ -33,6 +33,9 @@ enum LedgerMigrations {
         migrator.registerMigration("v9-tenancy") { db in
             try createV9(db)
         }
+        migrator.registerMigration("v11-batches") { db in
+            try createV11(db)
+        }
         migrator.registerMigration("v12-webhooks") { db in
             try createV12Webhooks(db)
         }
@@ -341,6 +344,71 @@ enum LedgerMigrations {
             t.column("error", .text)
             t.column("duration_ms", .integer)
             t.primaryKey(["delivery_id", "attempt"])
+        }
+    }
+
+    // MARK: - v11
+
+    private static func createV11(_ db: Database) throws {
+        // Uploaded and generated files; their bytes live on disk under the files directory,
+        // named by id. Times are Unix milliseconds.
+        try db.create(table: "files") { t in
+            t.primaryKey("id", .text)
+            t.column("tenant", .text).notNull()
+            t.column("filename", .text).notNull()
+            t.column("purpose", .text).notNull()
+            t.column("bytes", .integer).notNull()
+            t.column("created_at_ms", .integer).notNull()
+            t.column("expires_at_ms", .integer)
+        }
+        try db.create(index: "files_on_tenant_id", on: "files", columns: ["tenant", "id"])
+
+        // Batches of both front doors (`kind` openai|anthropic). Counts are kept current by the
+        // ledger's batch finalizer; `ingested` says the ingress has queued every line.
+        try db.create(table: "batches") { t in
+            t.primaryKey("id", .text)
+            t.column("tenant", .text).notNull()
+            t.column("kind", .text).notNull()
+            t.column("status", .text).notNull()
+            t.column("endpoint", .text).notNull()
+            t.column("input_file_id", .text).notNull()
+            t.column("completion_window", .text).notNull()
+            t.column("metadata", .text)
+            t.column("model", .text)
+            t.column("webhook_url", .text)
+            t.column("created_at_ms", .integer).notNull()
+            t.column("expires_at_ms", .integer).notNull()
+            t.column("in_progress_at_ms", .integer)
+            t.column("finalizing_at_ms", .integer)
+            t.column("completed_at_ms", .integer)
+            t.column("failed_at_ms", .integer)
+            t.column("expired_at_ms", .integer)
+            t.column("cancelling_at_ms", .integer)
+            t.column("cancelled_at_ms", .integer)
+            t.column("output_file_id", .text)
+            t.column("error_file_id", .text)
+            t.column("errors", .text)
+            t.column("total", .integer).notNull()
+            t.column("completed", .integer).notNull()
+            t.column("failed", .integer).notNull()
+            t.column("invalid", .integer).notNull()
+            t.column("cancelled_count", .integer).notNull()
+            t.column("expired_count", .integer).notNull()
+            t.column("job_count", .integer).notNull()
+            t.column("ingested", .boolean).notNull()
+            t.column("input_tokens", .integer).notNull()
+            t.column("output_tokens", .integer).notNull()
+        }
+        try db.create(index: "batches_on_tenant_kind_id", on: "batches", columns: ["tenant", "kind", "id"])
+        try db.create(index: "batches_on_status", on: "batches", columns: ["status"])
+
+        // Each valid line of a batch and the job that runs it; joined with `results` by job id.
+        try db.create(table: "batch_requests") { t in
+            t.column("batch_id", .text).notNull()
+            t.column("ordinal", .integer).notNull()
+            t.column("custom_id", .text).notNull()
+            t.column("job_id", .text).notNull()
+            t.primaryKey(["batch_id", "ordinal"])
         }
     }
 }

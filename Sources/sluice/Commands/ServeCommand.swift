@@ -18,10 +18,11 @@ struct ServeCommand: AsyncParsableCommand {
             // Graceful shutdown runs in reverse: ingress stops taking jobs, workers finish theirs,
             // the ledger writes what arrived, and the producer flushes last.
             let board = wiring.statusBoard(store: store, producer: producer, role: "serve")
-            return [producer] + (try wiring.ledger(store: store))
+            let batches = try wiring.batchService(producer: producer, store: store)
+            return [producer] + (try wiring.ledger(store: store, producer: producer))
                 + (try wiring.workerServices(producer: producer))
                 + [try wiring.webhookDispatcher(producer: producer, registered: store)]
-                + [board, try wiring.ingress(producer: producer, jobs: store, tenancy: store, board: board)]
+                + [board, batches, try wiring.ingress(producer: producer, jobs: store, tenancy: store, board: board, batches: batches)]
         }
     }
 }
@@ -92,7 +93,9 @@ struct LedgerCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await options.runServices("sluice.ledger") { wiring in
-                try wiring.ledger(store: try wiring.ledgerStore())
+                // The producer publishes the batch finalizer's terminal batch events.
+                let producer = try wiring.producer()
+                return [producer] + (try wiring.ledger(store: try wiring.ledgerStore(), producer: producer))
             }
         }
     }
