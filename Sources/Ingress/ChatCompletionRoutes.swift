@@ -48,7 +48,7 @@ struct ChatCompletionRoutes: Sendable {
             deadlineMs: admitted.request.deadlineMs, createdAtMs: nowMs,
             traceparent: IngressService.traceparent(request.headers[.traceparent]))
         do {
-            try await admission.enqueueAdmitted(job, admitted)
+            try await admission.enqueueAdmitted(job, admitted, keyID: principal.keyID)
         } catch {
             let uncertain = (error as? EnqueueError)?.mayHaveBeenQueued ?? true
             logger.warning("sync completion not queued; answering 503", metadata: ["job_id": "\(job.id)", "error": "\(error)"])

@@ -109,9 +109,10 @@ struct JobRoutes: Sendable {
 
     /// Queues an admitted job without an Idempotency-Key (the synchronous route), keyed like
     /// any other job of its tenant and with the same `job.accepted` detail.
-    func enqueueAdmitted(_ job: JobEnvelope, _ admitted: Admitted) async throws {
+    func enqueueAdmitted(_ job: JobEnvelope, _ admitted: Admitted, keyID: String?) async throws {
         do {
-            let detail = try admitted.redacted.map { try redaction?.auditDetail($0, jobID: job.id) ?? [:] } ?? [:]
+            var detail = try admitted.redacted.map { try redaction?.auditDetail($0, jobID: job.id) ?? [:] } ?? [:]
+            if let keyID { detail["key_id"] = .string(keyID) }
             let partitionKey = TenantID.partitionKey(tenant: job.tenant, subKeys: admitted.policy.subKeys, pick: subKeyTurn.next())
             try await enqueuer.enqueue(job, partitionKey: partitionKey, auditDetail: detail)
         } catch {
@@ -148,7 +149,9 @@ struct JobRoutes: Sendable {
             deadlineMs: validated.deadlineMs, createdAtMs: nowMs, idempotencyKey: idempotencyKey,
             traceparent: IngressService.traceparent(request.headers[.traceparent])
         )
-        let detail = try redacted.map { try redaction?.auditDetail($0, jobID: job.id) ?? [:] } ?? [:]
+        var detail = try redacted.map { try redaction?.auditDetail($0, jobID: job.id) ?? [:] } ?? [:]
+        // Which key sent it: the audit log's `key_id` filter and per-key reports read this.
+        if let keyID = principal.keyID { detail["key_id"] = .string(keyID) }
         do {
             let partitionKey = TenantID.partitionKey(
                 tenant: job.tenant, subKeys: policy.subKeys, pick: subKeyTurn.next())

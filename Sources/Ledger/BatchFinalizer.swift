@@ -154,8 +154,8 @@ public final class BatchFinalizer: Service, Sendable {
     private func finish(_ batch: StoredBatch, as ending: StoredBatch.Status, nowMs: Int64) async throws {
         let unfinishedCode = ending == .expired ? "batch_expired" : "batch_cancelled"
         let writer = try BatchOutputWriter(directory: directory, batchID: batch.id)
-        let counts = try await store.pool.read { db in
-            try writer.write(batch: batch, unfinishedCode: unfinishedCode, in: db)
+        let counts = try await store.pool.read { [cipher = store.cipher] db in
+            try writer.write(batch: batch, unfinishedCode: unfinishedCode, cipher: cipher, in: db)
         }
         let outputFile = counts.outputLines > 0 ? writer.keepOutput(tenant: batch.tenant, nowMs: nowMs) : nil
         let errorFile = counts.errorLines > 0 ? writer.keepErrors(tenant: batch.tenant, nowMs: nowMs) : nil

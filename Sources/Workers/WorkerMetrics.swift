@@ -24,6 +24,13 @@ enum WorkerMetrics {
             .record(duration: elapsed)
     }
 
+    /// `sluice_webhook_attempts_total{outcome}` (delivered, retrying, dead, refused,
+    /// endpoint_disabled) and `sluice_webhook_latency_seconds`: one delivery attempt.
+    static func webhookAttempt(outcome: String, durationMs: Int) {
+        Counter(label: "sluice_webhook_attempts_total", dimensions: [("outcome", outcome)]).increment()
+        Timer(label: "sluice_webhook_latency_seconds").record(duration: .milliseconds(max(0, durationMs)))
+    }
+
     /// `sluice_results_total{tenant, status}` and `sluice_job_latency_seconds{status}`: a result
     /// published, and how long after acceptance (the envelope's `createdAtMs`) it was.
     ///

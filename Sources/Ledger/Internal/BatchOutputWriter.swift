@@ -38,7 +38,8 @@ final class BatchOutputWriter: @unchecked Sendable {
     private var outputPath: String { "\(directory)/\(outputID)" }
     private var errorPath: String { "\(directory)/\(errorID)" }
 
-    func write(batch: StoredBatch, unfinishedCode: String, in db: Database) throws -> Counts {
+    /// - Parameter cipher: opens answers sealed at rest (``PayloadCipher``).
+    func write(batch: StoredBatch, unfinishedCode: String, cipher: PayloadCipher?, in db: Database) throws -> Counts {
         var counts = Counts()
         let output = try BufferedFile(path: outputPath)
         let errors = try BufferedFile(path: errorPath)
@@ -68,7 +69,9 @@ final class BatchOutputWriter: @unchecked Sendable {
             let status: String? = row["status"]
             switch status.flatMap(JobStatus.init(rawValue:)) {
             case .succeeded?:
-                let body = try Self.json(row["response"])
+                let stored: String? = row["response"]
+                let body = try Self.json(
+                    try cipher.map { try $0.openText(stored, tenant: batch.tenant, jobID: jobID, column: "response", in: db) } ?? stored)
                 line["response"] = ["status_code": 200, "request_id": .string(jobID), "body": body]
                 line["error"] = .null
                 try output.append(JSONValue.object(line).serialized())

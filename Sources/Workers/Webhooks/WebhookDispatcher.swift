@@ -323,6 +323,7 @@ public struct WebhookDispatcher: Service {
                 logger.warning("webhook gave up", metadata: ["delivery_id": "\(delivery.id)", "attempts": "\(delivery.attempt)"])
             }
         }
+        WorkerMetrics.webhookAttempt(outcome: detail["outcome"]?.stringValue ?? "unknown", durationMs: durationMs)
         let event = AuditEvent(
             id: DerivedID.make("webhook-attempt", delivery.id, String(delivery.attempt)), type: .webhookAttempt,
             tenant: delivery.tenant, jobID: delivery.subjectID, attempt: delivery.attempt, atMs: nowMs, actor: instance,
