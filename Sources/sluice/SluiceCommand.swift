@@ -12,7 +12,7 @@ struct SluiceCommand: AsyncParsableCommand {
         subcommands: [
             ServeCommand.self, IngressCommand.self, WorkerCommand.self, LedgerCommand.self, TopicsCommand.self,
             KeysCommand.self, TenantsCommand.self, DLQCommand.self, JobsCommand.self, AuditCommand.self, StubProviderCommand.self, BenchCommand.self,
-            RedactCommand.self,
+            RedactCommand.self, UsageCommand.self,
             WebhooksCommand.self,
             BatchCommand.self,
         ]

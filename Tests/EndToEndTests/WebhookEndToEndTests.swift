@@ -18,6 +18,10 @@ struct WebhookEndToEndTests {
         return [
             "webhooks:",
             "  retry_schedule: [\(schedule)]",
+            // The per-endpoint breaker stays closed here: an open breaker defers deliveries
+            // without an attempt (its own tests cover that), and this test wants every callback
+            // of the outage to fail and be retried (under load the default one opened).
+            "  breaker: {min_requests: 100000}",
             "  timeout_ms: 3000",
             "  tenants:",
             "    acme:",

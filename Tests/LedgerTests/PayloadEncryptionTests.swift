@@ -132,3 +132,46 @@ struct PayloadEncryptionTests {
         #expect(try await ledger.store.applyRetention(policy).isEmpty)
     }
 }
+
+/// Issue 9: usage and cost per tenant, by day, model and key, from the results.
+@Suite("Usage reports")
+struct UsageReportTests {
+    static func job(_ tenant: String, model: String, keyID: String?, finishedAtMs: Int64, tokens: (Int, Int), cost: Double?) -> [LedgerRecord] {
+        let id = UUIDv7.generate()
+        var detail: [String: JSONValue] = ["model": .string(model), "priority": "p1"]
+        if let keyID { detail["key_id"] = .string(keyID) }
+        return [
+            .audit(AuditEvent(type: .accepted, tenant: tenant, jobID: id, attempt: 1, atMs: finishedAtMs - 10, actor: "ingress", detail: .object(detail))),
+            .result(ResultEnvelope(
+                jobID: id, tenant: tenant, attempt: 1, status: .succeeded, model: model, response: ["ok": true],
+                usage: Usage(promptTokens: tokens.0, completionTokens: tokens.1), cost: cost, currency: cost == nil ? nil : "USD",
+                startedAtMs: finishedAtMs - 5, finishedAtMs: finishedAtMs)),
+        ]
+    }
+
+    @Test("groups by day, model and key; sums tokens and cost; keeps tenants apart; honours the time range")
+    func report() async throws {
+        let ledger = try TemporaryLedger()
+        let day1: Int64 = 1_764_720_000_000  // 2025-12-03T00:00:00Z
+        let day2 = day1 + 86_400_000
+        try ledger.store.apply(
+            Self.job("acme", model: "demo", keyID: "k1", finishedAtMs: day1 + 1_000, tokens: (10, 5), cost: 0.5)
+                + Self.job("acme", model: "demo", keyID: "k1", finishedAtMs: day1 + 2_000, tokens: (20, 5), cost: 0.25)
+                + Self.job("acme", model: "gpt-4o-mini", keyID: nil, finishedAtMs: day2 + 1_000, tokens: (7, 3), cost: nil)
+                + Self.job("globex", model: "demo", keyID: "k9", finishedAtMs: day1 + 3_000, tokens: (1, 1), cost: 1))
+
+        let byDayModel = try await ledger.store.usage(tenant: "acme", fromMs: nil, toMs: nil, groupBy: [.day, .model])
+        #expect(byDayModel.count == 2)
+        #expect(byDayModel[0].day == "2025-12-03" && byDayModel[0].model == "demo" && byDayModel[0].jobs == 2)
+        #expect(byDayModel[0].promptTokens == 30 && byDayModel[0].completionTokens == 10)
+        #expect(byDayModel[0].cost == 0.75 && byDayModel[0].currency == "USD")
+        #expect(byDayModel[1].day == "2025-12-04" && byDayModel[1].model == "gpt-4o-mini" && byDayModel[1].cost == nil)
+
+        let byKey = try await ledger.store.usage(tenant: nil, fromMs: nil, toMs: nil, groupBy: [.key])
+        #expect(byKey.map { "\($0.tenant)/\($0.keyID ?? "-")/\($0.jobs)" } == ["acme/config/1", "acme/k1/2", "globex/k9/1"])
+
+        let firstDay = try await ledger.store.usage(tenant: nil, fromMs: day1, toMs: day2, groupBy: [])
+        #expect(firstDay.map(\.tenant) == ["acme", "globex"])
+        #expect(firstDay.first?.jobs == 2)
+    }
+}
