@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import GRDB
 import SluiceCore
+import Synchronization
 
 /// Encrypts the payloads the ledger keeps (prompts in `job_requests`, provider answers in
 /// `results.response`) with a data key of their tenant, so that erasing a tenant is destroying
@@ -22,6 +23,12 @@ public final class PayloadCipher: Sendable {
     /// Kept as bytes (Sendable); a `SymmetricKey` is made per use, which costs a copy of 32 bytes.
     private let masterKeyBytes: [UInt8]
     private var masterKey: SymmetricKey { SymmetricKey(data: masterKeyBytes) }
+    /// Data keys already unwrapped, by tenant, with the wrapped form they came from. Every use
+    /// still reads the tenant's row (so an erasure by another process takes effect at once);
+    /// only the AES-GCM unwrap is skipped while the row holds the same wrapped key.
+    private let unwrapped = Mutex<[String: (wrapped: Data, key: [UInt8])]>([:])
+    /// Bounds the cache; past it the cache starts over (tenants are few in practice).
+    private static let cachedTenants = 10_000
 
     /// Text prefix of a sealed value.
     static let textPrefix = "sealed1:"
@@ -58,9 +65,16 @@ public final class PayloadCipher: Sendable {
             db.cachedStatement(sql: "SELECT wrapped_key FROM tenant_data_keys WHERE tenant = ?"), arguments: [tenant])
         else { return .none }
         guard let wrapped: Data = row[0] else { return .erased }
+        if let cached = unwrapped.withLock({ $0[tenant] }), cached.wrapped == wrapped {
+            return .key(SymmetricKey(data: cached.key))
+        }
         do {
             let box = try AES.GCM.SealedBox(combined: wrapped)
-            let raw = try AES.GCM.open(box, using: masterKey, authenticating: Self.wrapContext(tenant))
+            let raw = Array(try AES.GCM.open(box, using: masterKey, authenticating: Self.wrapContext(tenant)))
+            unwrapped.withLock { cache in
+                if cache.count >= Self.cachedTenants { cache.removeAll() }
+                cache[tenant] = (wrapped, raw)
+            }
             return .key(SymmetricKey(data: raw))
         } catch {
             throw LedgerError(
