@@ -11,6 +11,7 @@ public enum UUIDv7 {
     /// A new lowercase, hyphenated UUIDv7 string.
     public static func generate(now: Date = Date()) -> String {
         var ms = UInt64(max(0, now.timeIntervalSince1970 * 1000))
+        var random = BufferedRandom()
         let counter: UInt16 = state.withLock { s in
             if ms <= s.ms {
                 ms = s.ms
@@ -18,11 +19,11 @@ public enum UUIDv7 {
                 if s.counter > 0x0FFF {  // counter exhausted: borrow the next millisecond
                     s.ms += 1
                     ms = s.ms
-                    s.counter = UInt16.random(in: 0...0x01FF)
+                    s.counter = UInt16.random(in: 0...0x01FF, using: &random)
                 }
             } else {
                 s.ms = ms
-                s.counter = UInt16.random(in: 0...0x01FF)
+                s.counter = UInt16.random(in: 0...0x01FF, using: &random)
             }
             return s.counter
         }
@@ -30,7 +31,6 @@ public enum UUIDv7 {
         for i in 0..<6 { bytes[i] = UInt8(truncatingIfNeeded: ms >> (8 * (5 - UInt64(i)))) }
         bytes[6] = 0x70 | UInt8(truncatingIfNeeded: counter >> 8)
         bytes[7] = UInt8(truncatingIfNeeded: counter)
-        var random = SystemRandomNumberGenerator()
         let tail = random.next() as UInt64
         for i in 8..<16 { bytes[i] = UInt8(truncatingIfNeeded: tail >> (8 * UInt64(i - 8))) }
         bytes[8] = 0x80 | (bytes[8] & 0x3F)

@@ -49,14 +49,14 @@ public struct TraceContext: Sendable, Hashable, CustomStringConvertible {
 
     /// A new trace with a random id, sampled.
     public static func start() -> TraceContext {
-        var random = SystemRandomNumberGenerator()
+        var random = BufferedRandom()
         return TraceContext(traceID: hex(nonZero(&random)) + hex(random.next()), spanID: hex(nonZero(&random)), flags: 1)
     }
 
     /// The same trace with a new span id: the context to hand to a step this one causes (a
     /// provider call, a published record).
     public func child() -> TraceContext {
-        var random = SystemRandomNumberGenerator()
+        var random = BufferedRandom()
         return TraceContext(traceID: traceID, spanID: Self.hex(Self.nonZero(&random)), flags: flags)
     }
 
@@ -78,7 +78,7 @@ public struct TraceContext: Sendable, Hashable, CustomStringConvertible {
             || (UInt8(ascii: "A")...UInt8(ascii: "F")).contains(byte)
     }
 
-    private static func nonZero(_ random: inout SystemRandomNumberGenerator) -> UInt64 {
+    private static func nonZero(_ random: inout BufferedRandom) -> UInt64 {
         while true {
             let value = random.next() as UInt64
             if value != 0 { return value }
