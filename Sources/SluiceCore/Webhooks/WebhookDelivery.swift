@@ -124,12 +124,7 @@ public enum WebhookPayload {
     /// The event of a finished job: ids, status and the result, or a link to the job when the
     /// whole would exceed ``WebhookDelivery/maxInlinePayloadBytes``.
     public static func job(_ result: ResultEnvelope, batchID: String? = nil) -> (type: String, body: String)? {
-        let type: String
-        switch result.status {
-        case .succeeded: type = WebhookEventType.jobSucceeded
-        case .failed: type = WebhookEventType.jobFailed
-        default: return nil
-        }
+        guard let type = jobEventType(result.status) else { return nil }
         var data = JSONObjectWriter()
         data.set("id", result.jobID)
         data.set("object", "job")
@@ -146,6 +141,15 @@ public enum WebhookPayload {
         // Too big for a callback: the receiver fetches the result (errors are capped and small).
         data.set("url", "/v1/jobs/\(result.jobID)")
         return (type, envelope(type: type, atMs: result.finishedAtMs, data: data.json))
+    }
+
+    /// The event type of a job that ended with `status`, or nil for one that is not announced.
+    public static func jobEventType(_ status: JobStatus) -> String? {
+        switch status {
+        case .succeeded: WebhookEventType.jobSucceeded
+        case .failed: WebhookEventType.jobFailed
+        default: nil
+        }
     }
 
     /// The event of an ended batch, or nil for a status that is not announced.
@@ -166,8 +170,6 @@ public enum WebhookPayload {
 
     /// `2025-01-01T00:00:00.123Z`.
     public static func iso8601(ms: Int64) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: Date(timeIntervalSince1970: Double(ms) / 1_000))
+        ISO8601Milliseconds.format(ms: ms)
     }
 }
