@@ -151,7 +151,7 @@ public struct IngressService: Service {
     static func json(_ status: HTTPResponse.Status, _ value: some JSONRepresentable, headers: HTTPFields = [:]) -> Response {
         var headers = headers
         headers[.contentType] = "application/json"
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: value.json.serialized())))
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: Wire.encode(value))))
     }
 
     /// Continues a well-formed W3C `traceparent` (as a child span of the caller's), or starts

@@ -214,3 +214,114 @@ extension JobView: JSONRepresentable {
         return w.json
     }
 }
+
+// MARK: - Streamed forms
+//
+// The same fields as each `json` above, written straight into bytes in ascending key order
+// (the order `JSONValue.write` sorts into, so the bytes do not change). Keep both in step:
+// `WireStreamingTests` compares them for every type here.
+
+extension JobEnvelope {
+    public func writeJSON(into out: inout [UInt8]) {
+        var w = JSONObjectStream(into: &out)
+        w.set("attempt", attempt, into: &out)
+        w.set("batch_id", batchID, into: &out)
+        w.set("created_at_ms", createdAtMs, into: &out)
+        w.set("deadline_ms", deadlineMs, into: &out)
+        if !failures.isEmpty { w.set("failures", JSONValue.array(failures.map(\.json)), into: &out) }
+        w.set("id", id, into: &out)
+        w.set("idempotency_key", idempotencyKey, into: &out)
+        w.set("metadata", metadata, into: &out)
+        w.set("model", model, into: &out)
+        w.set("not_before_ms", notBeforeMs, into: &out)
+        w.set("priority", priority.rawValue, into: &out)
+        if replay > 0 { w.set("replay", replay, into: &out) }
+        w.set("request", request, into: &out)
+        w.set("tenant", tenant, into: &out)
+        w.set("traceparent", traceparent, into: &out)
+        w.set("webhook", webhook.map { JSONValue.object(["url": .string($0.url)]) }, into: &out)
+        w.close(into: &out)
+    }
+}
+
+extension ResultEnvelope {
+    public func writeJSON(into out: inout [UInt8]) {
+        var w = JSONObjectStream(into: &out)
+        w.set("attempt", attempt, into: &out)
+        w.set("cost", cost, into: &out)
+        w.set("currency", currency, into: &out)
+        w.set("error", error, into: &out)
+        w.set("finished_at_ms", finishedAtMs, into: &out)
+        w.set("job_id", jobID, into: &out)
+        w.set("model", model, into: &out)
+        if replay > 0 { w.set("replay", replay, into: &out) }
+        w.set("response", response, into: &out)
+        w.set("route", route, into: &out)
+        w.set("started_at_ms", startedAtMs, into: &out)
+        w.set("status", status.rawValue, into: &out)
+        w.set("tenant", tenant, into: &out)
+        w.set("usage", usage, into: &out)
+        w.close(into: &out)
+    }
+}
+
+extension JobError {
+    public func writeJSON(into out: inout [UInt8]) {
+        var w = JSONObjectStream(into: &out)
+        w.set("code", code, into: &out)
+        w.set("message", message, into: &out)
+        w.set("provider_status", providerStatus, into: &out)
+        w.set("type", type, into: &out)
+        w.close(into: &out)
+    }
+}
+
+extension Usage {
+    public func writeJSON(into out: inout [UInt8]) {
+        var w = JSONObjectStream(into: &out)
+        w.set("completion_tokens", completionTokens, into: &out)
+        w.set("prompt_tokens", promptTokens, into: &out)
+        w.set("total_tokens", totalTokens, into: &out)
+        w.close(into: &out)
+    }
+}
+
+extension AuditEvent {
+    public func writeJSON(into out: inout [UInt8]) {
+        var w = JSONObjectStream(into: &out)
+        w.set("actor", actor, into: &out)
+        w.set("at_ms", atMs, into: &out)
+        w.set("attempt", attempt, into: &out)
+        w.set("detail", detail, into: &out)
+        w.set("id", id, into: &out)
+        w.set("job_id", jobID, into: &out)
+        if replay > 0 { w.set("replay", replay, into: &out) }
+        w.set("tenant", tenant, into: &out)
+        w.set("type", type.rawValue, into: &out)
+        w.close(into: &out)
+    }
+}
+
+extension JobView {
+    public func writeJSON(into out: inout [UInt8]) {
+        var w = JSONObjectStream(into: &out)
+        w.set("attempts", attempts, into: &out)
+        w.set("batch_id", batchID, into: &out)
+        w.set("completed_at_ms", completedAtMs, into: &out)
+        w.set("cost", cost, into: &out)
+        w.set("created_at_ms", createdAtMs, into: &out)
+        w.set("currency", currency, into: &out)
+        w.set("error", error, into: &out)
+        w.set("id", id, into: &out)
+        w.set("metadata", metadata, into: &out)
+        w.set("model", model, into: &out)
+        w.set("object", object, into: &out)
+        w.set("priority", priority.rawValue, into: &out)
+        w.set("result", result, into: &out)
+        w.set("started_at_ms", startedAtMs, into: &out)
+        w.set("status", status.rawValue, into: &out)
+        w.set("tenant", tenant, into: &out)
+        w.set("usage", usage, into: &out)
+        w.close(into: &out)
+    }
+}

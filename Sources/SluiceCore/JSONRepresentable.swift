@@ -4,6 +4,15 @@ public protocol JSONRepresentable: Sendable {
     /// - Throws: `JSONShapeError` naming the field that is missing or of the wrong type.
     init(json: JSONValue) throws(JSONShapeError)
     var json: JSONValue { get }
+    /// Appends the JSON text of ``json``. The default builds the tree and writes it; the types
+    /// on every job's path write their fields straight into the bytes (``JSONObjectStream``).
+    func writeJSON(into out: inout [UInt8])
+}
+
+extension JSONRepresentable {
+    public func writeJSON(into out: inout [UInt8]) {
+        json.write(into: &out)
+    }
 }
 
 extension JSONValue: JSONRepresentable {
@@ -109,4 +118,69 @@ public struct JSONObjectWriter {
     }
 
     public var json: JSONValue { .object(fields) }
+}
+
+/// Writes one JSON object straight into bytes, leaving out nil values, without building a
+/// `JSONValue` tree first.
+///
+/// Every job crosses several envelopes (job, `job.accepted`, result, the 202's body); building a
+/// dictionary for each only to serialize it at once was a good part of the allocations `perf`
+/// showed on the accept path. Callers set keys in ascending byte order, the order
+/// ``JSONValue/write(into:)`` uses, so both give the same bytes (a test checks).
+public struct JSONObjectStream {
+    private var empty = true
+
+    /// Opens the object at the end of `out`.
+    public init(into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "{"))
+    }
+
+    private mutating func key(_ key: StaticString, into out: inout [UInt8]) {
+        if !empty { out.append(UInt8(ascii: ",")) }
+        empty = false
+        out.append(UInt8(ascii: "\""))
+        key.withUTF8Buffer { out.append(contentsOf: $0) }
+        out.append(UInt8(ascii: "\""))
+        out.append(UInt8(ascii: ":"))
+    }
+
+    public mutating func set(_ key: StaticString, _ value: String?, into out: inout [UInt8]) {
+        guard let value else { return }
+        self.key(key, into: &out)
+        JSONValue.writeString(value, into: &out)
+    }
+
+    public mutating func set(_ key: StaticString, _ value: Int64?, into out: inout [UInt8]) {
+        guard let value else { return }
+        self.key(key, into: &out)
+        JSONValue.int(value).write(into: &out)
+    }
+
+    public mutating func set(_ key: StaticString, _ value: Int?, into out: inout [UInt8]) {
+        guard let value else { return }
+        set(key, Int64(value), into: &out)
+    }
+
+    public mutating func set(_ key: StaticString, _ value: Double?, into out: inout [UInt8]) {
+        guard let value else { return }
+        self.key(key, into: &out)
+        JSONValue.double(value).write(into: &out)
+    }
+
+    public mutating func set(_ key: StaticString, _ value: JSONValue?, into out: inout [UInt8]) {
+        guard let value else { return }
+        self.key(key, into: &out)
+        value.write(into: &out)
+    }
+
+    public mutating func set(_ key: StaticString, _ value: (some JSONRepresentable)?, into out: inout [UInt8]) {
+        guard let value else { return }
+        self.key(key, into: &out)
+        value.writeJSON(into: &out)
+    }
+
+    /// Closes the object.
+    public func close(into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "}"))
+    }
 }

@@ -4,7 +4,10 @@ import Foundation
 /// that every producer writes the same bytes for the same value.
 public enum Wire {
     public static func encode(_ value: some JSONRepresentable) -> [UInt8] {
-        value.json.serialized()
+        var out: [UInt8] = []
+        out.reserveCapacity(512)
+        value.writeJSON(into: &out)
+        return out
     }
 
     /// - Throws: `JSONParseError` for text that is not JSON, `JSONShapeError` for JSON that is
