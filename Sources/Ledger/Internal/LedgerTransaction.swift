@@ -144,13 +144,13 @@ struct LedgerTransaction {
             completionTokens: result.usage?.completionTokens, totalTokens: result.usage?.totalTokens,
             cost: result.cost, currency: result.cost == nil ? nil : result.currency,
             startedAtMs: result.startedAtMs, finishedAtMs: result.finishedAtMs, replay: result.replay)
-        try row.insert(db, onConflict: .ignore)
+        try db.cachedStatement(sql: ResultRecord.insertIgnoringSQL).execute(arguments: row.rowArguments)
         if db.changesCount == 0 {
             // The job has a result already: only a later run's (a DLQ replay) replaces it.
             guard let stored = try ResultRecord.fetchOne(db.cachedStatement(sql: ResultRecord.selectByJobID), arguments: [result.jobID]),
                 stored.tenant == result.tenant, stored.replay < result.replay
             else { return }
-            try row.update(db)
+            try db.cachedStatement(sql: ResultRecord.updateSQL).execute(arguments: row.rowArguments)
         }
         try db.cachedStatement(sql: LedgerStore.forgetRequest).execute(arguments: [result.jobID, result.replay])
 
@@ -219,11 +219,8 @@ struct LedgerTransaction {
     private func flush() throws {
         try chain.flush()
         for cached in jobs.values where cached.isDirty {
-            if cached.existsInDatabase {
-                try cached.record.update(db)
-            } else {
-                try cached.record.insert(db)
-            }
+            let sql = cached.existsInDatabase ? JobRecord.updateSQL : JobRecord.insertSQL
+            try db.cachedStatement(sql: sql).execute(arguments: cached.record.rowArguments)
         }
     }
 }

@@ -38,3 +38,47 @@ struct ResultRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
         case finishedAtMs = "finished_at_ms"
     }
 }
+
+// MARK: - Hot path
+
+/// Column by column, like ``JobRecord``'s: one result row per finished job.
+extension ResultRecord {
+    init(row: Row) throws {
+        jobID = try row.decode(forColumn: "job_id")
+        tenant = try row.decode(forColumn: "tenant")
+        status = try row.decode(forColumn: "status")
+        attempt = try row.decode(forColumn: "attempt")
+        model = try row.decode(forColumn: "model")
+        route = try row.decode(forColumn: "route")
+        response = try row.decode(forColumn: "response")
+        error = try row.decode(forColumn: "error")
+        promptTokens = try row.decode(forColumn: "prompt_tokens")
+        completionTokens = try row.decode(forColumn: "completion_tokens")
+        totalTokens = try row.decode(forColumn: "total_tokens")
+        cost = try row.decode(forColumn: "cost")
+        currency = try row.decode(forColumn: "currency")
+        startedAtMs = try row.decode(forColumn: "started_at_ms")
+        finishedAtMs = try row.decode(forColumn: "finished_at_ms")
+        replay = try row.decode(forColumn: "replay")
+    }
+
+    /// For `cachedStatement`; `job_id` last, so that ``rowArguments`` serve both.
+    static let insertIgnoringSQL = """
+        INSERT OR IGNORE INTO results (tenant, status, attempt, model, route, response, error, prompt_tokens,
+            completion_tokens, total_tokens, cost, currency, started_at_ms, finished_at_ms, replay, job_id)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """
+    static let updateSQL = """
+        UPDATE results SET tenant = ?, status = ?, attempt = ?, model = ?, route = ?, response = ?, error = ?,
+            prompt_tokens = ?, completion_tokens = ?, total_tokens = ?, cost = ?, currency = ?, started_at_ms = ?,
+            finished_at_ms = ?, replay = ?
+        WHERE job_id = ?
+        """
+
+    var rowArguments: StatementArguments {
+        [
+            tenant, status, attempt, model, route, response, error, promptTokens, completionTokens, totalTokens, cost,
+            currency, startedAtMs, finishedAtMs, replay, jobID,
+        ]
+    }
+}
