@@ -62,7 +62,8 @@ struct JobRoutes: Sendable {
         guard principal.role.maySubmit else { throw APIError.forbidden("Role '\(principal.role)' may not submit jobs.") }
         let body = try await readBody(request, context: context)
         let nowMs = clock.nowMs()
-        let admitted = try await admit(try validator.validate(body, nowMs: nowMs), principal: principal, nowMs: nowMs)
+        let admitted = try await admit(
+            try validator.validate(body, nowMs: nowMs), principal: principal, nowMs: nowMs, requestBytes: body.count)
         let (validated, redacted, policy, reservation) = (admitted.request, admitted.redacted, admitted.policy, admitted.reservation)
         do {
             return try await enqueue(
@@ -87,7 +88,9 @@ struct JobRoutes: Sendable {
     /// (`POST /v1/jobs`, `POST /v1/chat/completions`): its webhook URL, PII redaction (before
     /// anything else sees the prompt: what is queued, logged or audited carries the masks), the
     /// tenant's priority permission and its limits.
-    func admit(_ validated: JobRequest, principal: Principal, nowMs: Int64) async throws -> Admitted {
+    /// - Parameter requestBytes: the size of the client's body when the caller has it; the
+    ///   token estimate then needs no second serialization of the request.
+    func admit(_ validated: JobRequest, principal: Principal, nowMs: Int64, requestBytes: Int? = nil) async throws -> Admitted {
         var validated = validated
         if let url = validated.webhook?.url {
             guard let webhooks else { throw APIError.invalidRequest("'webhook' is not served by this process.", param: "webhook.url") }
@@ -103,7 +106,8 @@ struct JobRoutes: Sendable {
         }
         // Reserved before an Idempotency-Key is claimed: a refused job claims nothing.
         let reservation = try await limiter.admit(
-            tenant: principal.tenant, limits: policy.limits, estimatedTokens: Self.estimatedTokens(validated), nowMs: nowMs)
+            tenant: principal.tenant, limits: policy.limits, estimatedTokens: Self.estimatedTokens(validated, requestBytes: requestBytes),
+            nowMs: nowMs)
         return Admitted(request: validated, redacted: redacted, policy: policy, reservation: reservation)
     }
 
@@ -302,10 +306,11 @@ struct JobRoutes: Sendable {
     }
 
     /// Tokens a job may use, for the daily limit: its `max_tokens` (or `max_completion_tokens`;
-    /// 1024 when it names neither) plus its request's bytes / 4.
-    static func estimatedTokens(_ job: JobRequest) -> Int64 {
+    /// 1024 when it names neither) plus its request's bytes / 4 (the client's body size when
+    /// known: serializing the request again only to count it cost a few percent of an accept).
+    static func estimatedTokens(_ job: JobRequest, requestBytes: Int? = nil) -> Int64 {
         let output = job.request["max_tokens"]?.intValue ?? job.request["max_completion_tokens"]?.intValue ?? 1_024
-        let promptBytes = Int64(job.request.serialized().count)
+        let promptBytes = Int64(requestBytes ?? job.request.serialized().count)
         return max(0, output).addingSaturating(promptBytes / 4)
     }
 }
