@@ -2,27 +2,10 @@ import Synchronization
 import ArgumentParser
 import Foundation
 import Logging
-import NIOCore
-import NIOPosix
 import SluiceCore
 
 @main
 struct SluiceCommand: AsyncParsableCommand {
-    /// Runs Swift concurrency's tasks on NIO's event loop threads before anything else starts.
-    ///
-    /// Without this a request hops threads several times: NIO reads it on an event loop, the
-    /// handler runs on the concurrency pool, a Kafka delivery report resumes it on the pool
-    /// again, and the response is written back on the event loop. Each hop is a futex wake and
-    /// a context switch; on 2 cores `perf` put over a fifth of all CPU in the kernel for that.
-    /// With one set of threads a task resumed by NIO continues on the loop it is on. Set
-    /// `SLUICE_EXECUTOR=dispatch` to keep Swift's own pool (e.g. to compare).
-    static func main() async {
-        if ProcessInfo.processInfo.environment["SLUICE_EXECUTOR"] != "dispatch" {
-            _ = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
-        }
-        await main(nil)
-    }
-
     static let configuration = CommandConfiguration(
         commandName: "sluice",
         abstract: "Self-hosted asynchronous LLM job broker.",
