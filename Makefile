@@ -19,7 +19,7 @@ build-release:
 
 # Starts its own broker, stub provider and Sluice; see BENCHMARKS.md.
 bench: setup
-	scripts/bench
+	scripts/bench serve --runs 3
 
 clean:
 	rm -rf .build .run
