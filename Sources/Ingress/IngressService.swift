@@ -124,12 +124,12 @@ public struct IngressService: Service {
             StatusRoutes(status: status, replay: operations.replayDeadLetters, keys: keys, logger: logger).register(on: router)
         }
         if let webhooks {
-            WebhookRoutes(settings: webhooks, keys: keys, clock: clock, retryAfterSeconds: configuration.retryAfterSeconds, logger: logger)
-                .register(on: router)
+            let routes = WebhookRoutes(
+                settings: webhooks, keys: keys, clock: clock, retryAfterSeconds: configuration.retryAfterSeconds, logger: logger)
+            router.addRoutes(routes.collection(), atPath: "/v1/webhooks")
         }
-        ChatCompletionRoutes(
-            keys: keys, admission: jobRoutes, configuration: configuration, clock: clock, logger: logger
-        ).register(on: router)
+        let completions = ChatCompletionRoutes(keys: keys, admission: jobRoutes, configuration: configuration, clock: clock, logger: logger)
+        router.addRoutes(completions.collection(), atPath: "/v1/chat/completions")
         if let batches {
             BatchRoutes.registerAll(
                 batches, keys: keys, validator: jobRoutes.validator, configuration: configuration, logger: logger, on: router)
