@@ -66,6 +66,17 @@ struct Wiring {
         return ControlListener(reader: try KafkaTopicReader(configuration: c, logger: logger), cancelled: cancellations, logger: logger)
     }
 
+    /// Reads `sluice.control` from its end for an ingress's key revocations and tenant changes
+    /// (no consumer group: every ingress must see every event; see `TenancyControlListener`).
+    func tenancyControlReader() throws -> KafkaTopicReader {
+        var c = KafkaTopicReader.Configuration(bootstrapServers: configuration.kafka.bootstrapServers, topics: [topics.control])
+        c.clientID = "sluice-\(Self.instance)"
+        c.groupID = "\(topics.prefix)-ingress-control-reader"
+        c.startsAtEnd = true
+        c.additionalProperties = configuration.kafka.properties
+        return try KafkaTopicReader(configuration: c, logger: logger)
+    }
+
     /// The `sluice dlq` tools' view of the DLQ.
     func deadLetterQueue() -> DeadLetterQueue {
         var c = KafkaTopicReader.Configuration(bootstrapServers: configuration.kafka.bootstrapServers, topics: [])
@@ -189,6 +200,8 @@ struct Wiring {
         service.redaction = try redaction()
         service.webhooks = webhookIngressSettings(producer: producer, registry: jobs)
         service.batches = batches
+        // Only the ledger's keys and tenant rows change at runtime.
+        if tenancy != nil { service.control = try tenancyControlReader() }
         return service
     }
 
