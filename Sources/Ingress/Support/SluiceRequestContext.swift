@@ -59,6 +59,8 @@ struct AuthMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
+        // A Result rather than `catch where error == …`: that pattern on a typed throw crashes
+        // the Swift 6.3.1 compiler (SILGen ownership verification).
         switch Result(catching: { () throws(APIError) in try keys.authenticate(credential(request.headers)) }) {
         case .success(let principal):
             context.principal = principal
