@@ -30,6 +30,9 @@ struct TenancyControlListener: Service {
             try await follow()
         }
         await reader.close()
+        // A reader that failed leaves revocations to the periodic re-read; the service still
+        // waits for shutdown, since a service that returns early stops the whole ingress.
+        try? await gracefulShutdown()
     }
 
     private func follow() async throws {
