@@ -19,7 +19,7 @@ struct KeyRevocationEndToEndTests {
         return response.status
     }
 
-    @Test("revoked with 'sluice keys revoke', by the admin API at one ingress, or expired: refused at the other ingress too")
+    @Test("revoked with 'sluice keys revoke', by the admin API at one ingress, or expired: refused at the other ingress too; a new limit applies there too")
     func revocationReachesEveryIngress() async throws {
         let d = try Deployment(
             name: "revocation", tenants: ["acme", "ops"], tenantSettings: ["ops": ["role: admin"]],
@@ -85,6 +85,18 @@ struct KeyRevocationEndToEndTests {
         for (name, port) in ports {
             #expect(try await Self.status(d, port: port, key: kept.key) == 404, "kept key at ingress \(name)")
             #expect(try await Self.status(d, port: port, key: Deployment.key(for: "acme")) == 404, "config key at ingress \(name)")
+        }
+
+        // 4. A limit set with 'sluice tenants set' reaches ingress B the same way: one request
+        //    per ~17 minutes, so a second submission in a row is a 429.
+        let limit = try await d.runCommand(["tenants", "set", "acme", "--requests-per-second", "0.001", "--burst", "1"])
+        #expect(limit.status == 0, "\(limit.output)")
+        _ = try await d.poll("ingress B enforces the new rate limit", timeout: .seconds(60)) {
+            let response = try await d.http.execute(HTTPClientRequest(
+                method: "POST", url: "http://127.0.0.1:\(portB)/v1/jobs",
+                headers: [HTTPHeader("Authorization", "Bearer \(kept.key)"), HTTPHeader("Content-Type", "application/json")],
+                body: Array(Deployment.demoJob.utf8), timeoutMs: 15_000))
+            return (response.status == 429, .int(Int64(response.status)))
         }
         #expect(d.processes["ingress-a"]?.isRunning == true && d.processes["ingress-b"]?.isRunning == true)
     }
