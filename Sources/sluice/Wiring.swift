@@ -198,7 +198,9 @@ struct Wiring {
         )
         service.audit = jobs
         service.redaction = try redaction()
-        service.webhooks = webhookIngressSettings(producer: producer, registry: jobs)
+        // Endpoints are written through a connection that can write: the ledger store in
+        // `serve`, the writable tenancy connection in `sluice ingress` (whose `jobs` is read-only).
+        service.webhooks = webhookIngressSettings(producer: producer, registry: (tenancy as? any WebhookRegistry) ?? jobs)
         service.batches = batches
         // Only the ledger's keys and tenant rows change at runtime.
         if tenancy != nil { service.control = try tenancyControlReader() }
