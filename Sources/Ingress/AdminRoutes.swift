@@ -189,7 +189,9 @@ struct AdminRoutes: Sendable {
         guard let announcer else { return }
         let made = event(announcer.actor)
         do {
-            try await announcer.announce(made)
+            // A few tries: a broker that is slow for a moment should not leave the other
+            // ingresses waiting for their next re-read.
+            try await announcer.announce(made, attempts: 3)
         } catch {
             logger.warning(
                 "change not announced on the control topic; other ingresses apply it at their next re-read of the tables",

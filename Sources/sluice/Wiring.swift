@@ -30,12 +30,14 @@ struct Wiring {
     /// Names this process in audit events.
     static let instance = "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier)"
 
-    func producer() throws -> KafkaProducer {
+    /// - Parameter messageTimeoutMs: how long a record may wait for the broker; default
+    ///   `ingress.produce_timeout_ms`.
+    func producer(messageTimeoutMs: Int? = nil) throws -> KafkaProducer {
         var c = KafkaProducerConfiguration(bootstrapServers: configuration.kafka.bootstrapServers)
         c.clientID = "sluice-\(Self.instance)"
         // A produce that cannot reach a broker fails in time for ingress to answer 503 within 5 s;
         // workers retry their publishes, so the same bound is safe for them.
-        c.messageTimeoutMs = configuration.ingress.produceTimeoutMs
+        c.messageTimeoutMs = messageTimeoutMs ?? configuration.ingress.produceTimeoutMs
         c.recoversFromLostBrokerState = configuration.kafka.devBroker
         c.additionalProperties = ["message.max.bytes": "4194304"].merging(configuration.kafka.properties) { _, new in new }
         return try KafkaProducer(configuration: c, logger: logger)

@@ -137,12 +137,14 @@ struct KeysCommand: AsyncParsableCommand {
         do {
             let wiring = try options.wiring("sluice.keys")
             try KafkaLibrary.requireSupportedVersion()
-            let producer = try wiring.producer()
+            // No client waits on this answer: a slow broker gets longer than the ingress's
+            // produce timeout, and a second try.
+            let producer = try wiring.producer(messageTimeoutMs: max(wiring.configuration.ingress.produceTimeoutMs, 15_000))
             let enqueuer = JobEnqueuer(producer: producer, topics: wiring.topics, actor: event.actor)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await producer.run() }
                 defer { group.cancelAll() }
-                try await enqueuer.announce(event)
+                try await enqueuer.announce(event, attempts: 2)
             }
             FileHandle.standardError.write(Data("announced on \(wiring.topics.control): every ingress applies it now\n".utf8))
         } catch {
