@@ -173,7 +173,7 @@ let package = Package(
         .testTarget(
             name: "IngressTests",
             dependencies: [
-                "Ingress", "SluiceCore", "Kafka", "RequestFuzzing", "Redaction",
+                "Ingress", "Ledger", "SluiceCore", "Kafka", "RequestFuzzing", "Redaction",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],

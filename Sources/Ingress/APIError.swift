@@ -66,6 +66,12 @@ extension APIError {
         message: "No API key: send the header 'Authorization: Bearer sk-sluice-…'."
     )
 
+    /// ``missingKey`` on a door that also takes Anthropic's `x-api-key`.
+    static let missingKeyOrAPIKeyHeader = APIError(
+        status: .unauthorized, type: "authentication_error", code: "missing_api_key",
+        message: "No API key: send the header 'x-api-key: sk-sluice-…' or 'Authorization: Bearer sk-sluice-…'."
+    )
+
     static let invalidKey = APIError(
         status: .unauthorized, type: "authentication_error", code: "invalid_api_key",
         message: "The API key is not valid."

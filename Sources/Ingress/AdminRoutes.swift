@@ -1,19 +1,25 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Logging
 import SluiceCore
 
 /// `/v1/admin/*`: tenants, their limits and API keys, for `admin` keys only.
 ///
-/// Changes go to the ledger's tables; this process re-reads them at once, every other ingress
-/// within `ingress.tenancy_refresh_ms`. A new key is shown once, in the 201 answer; afterwards
-/// only its key id and salted hash exist.
+/// Changes go to the ledger's tables; this process re-reads them at once, and a revocation,
+/// expiry or tenant change is announced on `sluice.control` so that every other ingress applies
+/// it as soon as the event arrives (and at the latest at its next re-read, within
+/// `ingress.tenancy_refresh_ms`). A new key is shown once, in the 201 answer; afterwards only its
+/// key id and salted hash exist.
 struct AdminRoutes: Sendable {
     let directory: any TenantDirectory
     let keys: KeyRing
     let policies: TenantPolicies
     let clock: WallClock
     let refresh: TenancyRefresher?
+    /// Publishes the control events; nil announces nothing (the re-read still spreads changes).
+    var announcer: JobEnqueuer? = nil
+    var logger: Logger = Logger(label: "sluice.admin")
 
     /// The collection, to be added at `/v1/admin`.
     func collection() -> RouteCollection<SluiceRequestContext> {
@@ -83,6 +89,7 @@ struct AdminRoutes: Sendable {
         }
         try await directory.upsertTenant(row)
         await refresh?.refresh()
+        await announce { ControlEvent.tenantChanged(tenant: id, requestedAtMs: row.updatedAtMs, actor: $0) }
         return IngressService.json(.ok, Self.tenantJSON(id, policies.policy(id)))
     }
 
@@ -143,9 +150,12 @@ struct AdminRoutes: Sendable {
     private func revoke(_ context: SluiceRequestContext) async throws -> Response {
         try admin(context)
         let keyID = context.parameters.get("key_id") ?? ""
-        guard try await directory.revokeKey(keyID: keyID, atMs: clock.nowMs()) else { throw APIError.notFound("key", id: keyID) }
+        let nowMs = clock.nowMs()
+        guard try await directory.revokeKey(keyID: keyID, atMs: nowMs) else { throw APIError.notFound("key", id: keyID) }
         await refresh?.refresh()
-        return try await keyAnswer(keyID)
+        let key = try await storedKey(keyID)
+        await announce { ControlEvent.keyRevoked(keyID: keyID, tenant: key.tenant, atMs: key.revokedAtMs ?? nowMs, actor: $0) }
+        return IngressService.json(.ok, Self.keyJSON(key, nowMs: clock.nowMs()))
     }
 
     /// `{at?}`: the key stops working at `at` (default: now).
@@ -162,12 +172,31 @@ struct AdminRoutes: Sendable {
         }
         guard try await directory.expireKey(keyID: keyID, atMs: atMs) else { throw APIError.notFound("key", id: keyID) }
         await refresh?.refresh()
-        return try await keyAnswer(keyID)
+        let key = try await storedKey(keyID)
+        await announce { ControlEvent.keyExpires(keyID: keyID, tenant: key.tenant, atMs: atMs, requestedAtMs: clock.nowMs(), actor: $0) }
+        return IngressService.json(.ok, Self.keyJSON(key, nowMs: clock.nowMs()))
     }
 
-    private func keyAnswer(_ keyID: String) async throws -> Response {
+    private func storedKey(_ keyID: String) async throws -> StoredAPIKey {
         guard let key = try await directory.tenancy().keys.first(where: { $0.keyID == keyID }) else { throw APIError.notFound("key", id: keyID) }
-        return IngressService.json(.ok, Self.keyJSON(key, nowMs: clock.nowMs()))
+        return key
+    }
+
+    /// Publishes a control event made by `event` (given the actor). A failure is logged, not
+    /// answered: the change is in the ledger already, and every ingress re-reads it within
+    /// `ingress.tenancy_refresh_ms`.
+    private func announce(_ event: (String) -> ControlEvent) async {
+        guard let announcer else { return }
+        let made = event(announcer.actor)
+        do {
+            // A few tries: a broker that is slow for a moment should not leave the other
+            // ingresses waiting for their next re-read.
+            try await announcer.announce(made, attempts: 3)
+        } catch {
+            logger.warning(
+                "change not announced on the control topic; other ingresses apply it at their next re-read of the tables",
+                metadata: ["kind": "\(made.kind)", "error": "\(error)"])
+        }
     }
 
     // MARK: - Helpers

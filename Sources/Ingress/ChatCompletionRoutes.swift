@@ -27,13 +27,16 @@ struct ChatCompletionRoutes: Sendable {
     /// milliseconds), then longer so that many waiting requests do not hammer SQLite.
     static let pollDelaysMs = [5, 5, 10, 10, 20, 20, 50]
 
-    func register(on router: Router<SluiceRequestContext>) {
-        router.post("/v1/chat/completions") { request, _ in try await complete(request) }
+    /// The collection, to be added at `/v1/chat/completions`.
+    func collection() -> RouteCollection<SluiceRequestContext> {
+        let routes = RouteCollection(context: SluiceRequestContext.self)
+        routes.add(middleware: AuthMiddleware(keys: keys))
+        routes.post { request, context in try await complete(request, context: context) }
+        return routes
     }
 
-    private func complete(_ request: Request) async throws -> Response {
-        let principal = try keys.authenticate(request.headers[.authorization])
-        guard principal.role.maySubmit else { throw APIError.forbidden("Role '\(principal.role)' may not submit jobs.") }
+    private func complete(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        let principal = try context.submitter(mayNot: "submit jobs")
         let body = try await readBody(request)
         let nowMs = clock.nowMs()
         // A synchronous caller waits: p0 when its tenant may use it, else p1 (never a 403 for a

@@ -30,6 +30,9 @@ public struct IngressService: Service {
     public var webhooks: WebhookIngressSettings?
     /// Files and batches (`/v1/files`, `/v1/batches`, `/v1/messages/batches`); nil serves none.
     public var batches: BatchService?
+    /// Reads `sluice.control` from its end for key revocations and tenant changes (see
+    /// ``TenancyControlListener``); nil leaves them to the periodic re-read of the tables.
+    public var control: KafkaTopicReader?
     private let operations: IngressOperations
 
     /// - Parameters:
@@ -72,6 +75,9 @@ public struct IngressService: Service {
             // Keys from the ledger are there before the first request is answered.
             await refresher.refresh()
             app.addServices(refresher)
+        }
+        if let control {
+            app.addServices(TenancyControlListener(reader: control, keys: keys, refresher: refresher, logger: logger))
         }
         try await app.run()
     }
@@ -117,19 +123,21 @@ public struct IngressService: Service {
         router.addRoutes(jobRoutes.collection(), atPath: "/v1/jobs")
         if let audit { router.addRoutes(AuditRoutes(reader: audit, keys: keys).collection(), atPath: "/v1/audit") }
         if let directory {
-            let admin = AdminRoutes(directory: directory, keys: keys, policies: policies, clock: clock, refresh: refresher)
+            let admin = AdminRoutes(
+                directory: directory, keys: keys, policies: policies, clock: clock, refresh: refresher, announcer: jobRoutes.enqueuer,
+                logger: logger)
             router.addRoutes(admin.collection(), atPath: "/v1/admin")
         }
         if let status = operations.status {
             StatusRoutes(status: status, replay: operations.replayDeadLetters, keys: keys, logger: logger).register(on: router)
         }
         if let webhooks {
-            WebhookRoutes(settings: webhooks, keys: keys, clock: clock, retryAfterSeconds: configuration.retryAfterSeconds, logger: logger)
-                .register(on: router)
+            let routes = WebhookRoutes(
+                settings: webhooks, keys: keys, clock: clock, retryAfterSeconds: configuration.retryAfterSeconds, logger: logger)
+            router.addRoutes(routes.collection(), atPath: "/v1/webhooks")
         }
-        ChatCompletionRoutes(
-            keys: keys, admission: jobRoutes, configuration: configuration, clock: clock, logger: logger
-        ).register(on: router)
+        let completions = ChatCompletionRoutes(keys: keys, admission: jobRoutes, configuration: configuration, clock: clock, logger: logger)
+        router.addRoutes(completions.collection(), atPath: "/v1/chat/completions")
         if let batches {
             BatchRoutes.registerAll(
                 batches, keys: keys, validator: jobRoutes.validator, configuration: configuration, logger: logger, on: router)

@@ -50,18 +50,22 @@ struct WebhookRoutes: Sendable {
     let retryAfterSeconds: Int
     let logger: Logger
 
-    func register(on router: Router<SluiceRequestContext>) {
-        router.post("/v1/webhooks/endpoints") { request, _ in try await createEndpoint(request) }
-        router.get("/v1/webhooks/endpoints") { request, _ in try await listEndpoints(request) }
-        router.delete("/v1/webhooks/endpoints/:id") { request, context in try await deleteEndpoint(request, context: context) }
-        router.get("/v1/webhooks/deliveries") { request, _ in try await listDeliveries(request) }
-        router.post("/v1/webhooks/deliveries/:id/retry") { request, context in try await retry(request, context: context) }
+    /// The collection, to be added at `/v1/webhooks`.
+    func collection() -> RouteCollection<SluiceRequestContext> {
+        let routes = RouteCollection(context: SluiceRequestContext.self)
+        routes.add(middleware: AuthMiddleware(keys: keys))
+        routes.post("endpoints") { request, context in try await createEndpoint(request, context: context) }
+        routes.get("endpoints") { _, context in try await listEndpoints(context) }
+        routes.delete("endpoints/:id") { _, context in try await deleteEndpoint(context) }
+        routes.get("deliveries") { request, context in try await listDeliveries(request, context: context) }
+        routes.post("deliveries/:id/retry") { _, context in try await retry(context) }
+        return routes
     }
 
     // MARK: - Endpoints
 
-    private func createEndpoint(_ request: Request) async throws -> Response {
-        let principal = try submitter(request)
+    private func createEndpoint(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        let principal = try context.submitter(mayNot: "change webhooks")
         let registry = try self.registry()
         var request = request
         let buffer = try await request.collectBody(upTo: 64 * 1_024)
@@ -116,8 +120,8 @@ struct WebhookRoutes: Sendable {
         return IngressService.json(.created, JSONValue.object(json))
     }
 
-    private func listEndpoints(_ request: Request) async throws -> Response {
-        let principal = try keys.authenticate(request.headers[.authorization])
+    private func listEndpoints(_ context: SluiceRequestContext) async throws -> Response {
+        let principal = try context.caller()
         let registry = try self.registry()
         let endpoints: [WebhookEndpoint]
         do {
@@ -129,8 +133,8 @@ struct WebhookRoutes: Sendable {
         return IngressService.json(.ok, ["object": "list", "data": .array(data)] as JSONValue)
     }
 
-    private func deleteEndpoint(_ request: Request, context: SluiceRequestContext) async throws -> Response {
-        let principal = try submitter(request)
+    private func deleteEndpoint(_ context: SluiceRequestContext) async throws -> Response {
+        let principal = try context.submitter(mayNot: "change webhooks")
         let registry = try self.registry()
         let id = context.parameters.get("id") ?? ""
         let deleted: Bool
@@ -154,8 +158,8 @@ struct WebhookRoutes: Sendable {
 
     // MARK: - Deliveries
 
-    private func listDeliveries(_ request: Request) async throws -> Response {
-        let principal = try keys.authenticate(request.headers[.authorization])
+    private func listDeliveries(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        let principal = try context.caller()
         let registry = try self.registry()
         let q = request.uri.queryParameters
         var limit = 100
@@ -186,8 +190,8 @@ struct WebhookRoutes: Sendable {
 
     /// Sends a delivery again now, whatever became of it, as a new attempt under the same
     /// `webhook-id` (so a receiver that already has it drops the copy).
-    private func retry(_ request: Request, context: SluiceRequestContext) async throws -> Response {
-        let principal = try submitter(request)
+    private func retry(_ context: SluiceRequestContext) async throws -> Response {
+        let principal = try context.submitter(mayNot: "change webhooks")
         let registry = try self.registry()
         let id = context.parameters.get("id") ?? ""
         let known: WebhookDeliveryView?
@@ -220,12 +224,6 @@ struct WebhookRoutes: Sendable {
     }
 
     // MARK: - Helpers
-
-    private func submitter(_ request: Request) throws -> Principal {
-        let principal = try keys.authenticate(request.headers[.authorization])
-        guard principal.role.maySubmit else { throw APIError.forbidden("Role '\(principal.role)' may not change webhooks.") }
-        return principal
-    }
 
     private func registry() throws -> any WebhookRegistry {
         guard let registry = settings.registry else {

@@ -3,8 +3,9 @@ import Foundation
 import Logging
 import Synchronization
 
-/// Reads every partition of some topics from the beginning, outside any consumer group, and
-/// knows when it has read everything that was there when it started.
+/// Reads every partition of some topics from the beginning (or, with `startsAtEnd`, only what
+/// arrives after ``start()``), outside any consumer group, and knows when it has read
+/// everything that was there when it started.
 ///
 /// For readers that must see *all* records rather than a share of them, and must not move
 /// anyone's committed offsets: every worker process reading the compacted control topic, and
@@ -34,6 +35,10 @@ public final class KafkaTopicReader: Sendable {
         public var idleCaughtUpMs: Int = 3_000
         /// Passed to librdkafka as is (security settings and the like).
         public var additionalProperties: [String: String] = [:]
+        /// Start at each partition's end offset as ``start()`` finds it, for a reader that needs
+        /// only what happens from now on (its past is known from elsewhere). The reader is
+        /// caught up at once. Default: false (from the beginning).
+        public var startsAtEnd: Bool = false
 
         public init(bootstrapServers: String, topics: [String]) {
             self.bootstrapServers = bootstrapServers
@@ -89,7 +94,8 @@ public final class KafkaTopicReader: Sendable {
         if !closed { DedicatedThread.start(name: "sluice-reader-destroy") { client.destroy(skipConsumerClose: true) } }
     }
 
-    /// Finds the topics' partitions and their end offsets and assigns them all from the start.
+    /// Finds the topics' partitions and their end offsets and assigns them all from the start
+    /// (or from those end offsets, with `startsAtEnd`).
     ///
     /// - Throws: `KafkaError` when a topic does not exist or the broker does not answer in
     ///   `timeoutMs`.
@@ -97,15 +103,16 @@ public final class KafkaTopicReader: Sendable {
         let handle = client.handle
         let topics = configuration.topics
         let timeout = Int32(clamping: configuration.timeoutMs)
+        let atEnd = configuration.startsAtEnd
         let result = await DedicatedThread.run(name: "sluice-reader-start") {
             Result { () throws(KafkaError) -> [Partition: Int64] in
-                try Self.assignFromStart(handle.pointer, topics: topics, timeoutMs: timeout)
+                try Self.assign(handle.pointer, topics: topics, atEnd: atEnd, timeoutMs: timeout)
             }
         }
         let ends = try result.get()
         state.withLock { state in
             state.ends = ends
-            state.positions = ends.mapValues { _ in 0 }
+            state.positions = atEnd ? ends : ends.mapValues { _ in 0 }
             state.startedAt = .now
         }
         logger.debug("topic reader assigned", metadata: ["topics": "\(topics)", "partitions": "\(ends.count)"])
@@ -169,7 +176,7 @@ public final class KafkaTopicReader: Sendable {
 
     // MARK: - Blocking
 
-    private static func assignFromStart(_ rk: OpaquePointer, topics: [String], timeoutMs: Int32) throws(KafkaError) -> [Partition: Int64] {
+    private static func assign(_ rk: OpaquePointer, topics: [String], atEnd: Bool, timeoutMs: Int32) throws(KafkaError) -> [Partition: Int64] {
         var ends: [Partition: Int64] = [:]
         for topic in topics {
             let count = try partitionCount(rk, topic: topic, timeoutMs: timeoutMs)
@@ -187,8 +194,10 @@ public final class KafkaTopicReader: Sendable {
             throw KafkaError(code: .invalidArgument, message: "rd_kafka_topic_partition_list_new failed", isRetriable: false)
         }
         defer { rd_kafka_topic_partition_list_destroy(list) }
-        for key in ends.keys {
-            rd_kafka_topic_partition_list_add(list, key.topic, key.partition).pointee.offset = sluice_offset_beginning()
+        for (key, end) in ends {
+            // The end as an absolute offset, not OFFSET_END: a record produced between the
+            // watermark query and the assignment is still read.
+            rd_kafka_topic_partition_list_add(list, key.topic, key.partition).pointee.offset = atEnd ? end : sluice_offset_beginning()
         }
         let err = rd_kafka_assign(rk, list)
         guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(err, context: "assigning \(topics)") }

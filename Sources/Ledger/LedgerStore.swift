@@ -67,12 +67,14 @@ public final class LedgerStore: JobLookup, Sendable {
 
     /// Opens an existing, migrated ledger for writing without migrating it, for a process that
     /// writes only its own small tables (tenants and keys: `sluice keys`, an ingress's admin
-    /// API) while the ledger process owns the schema.
+    /// API; files and batches: an ingress's batch routes) while the ledger process owns the
+    /// schema.
     ///
     /// - Throws: ``LedgerError`` with code `schemaMismatch` when the file lacks migrations.
     public init(existingPath path: String, clock: WallClock = .system) throws {
         self.clock = clock
-        // Tenants and keys only: no payload is read or written through this store.
+        // Tenants, keys, files and batches only: no sealed payload is read or written through
+        // this store.
         self.cipher = nil
         pool = try LedgerError.mapping {
             try DatabasePool(path: path, configuration: Self.configuration(readOnly: false, synchronous: .full))

@@ -16,12 +16,11 @@ extension KafkaProducerMessage {
     /// A control event on `topic` (`sluice.control`), keyed by its subject so that compaction
     /// keeps the latest fact per subject.
     public init(controlTopic topic: String, event: ControlEvent) {
-        self.init(
-            topic: topic, key: Array(event.key.utf8), value: Wire.encode(event),
-            headers: [
-                KafkaHeader(key: RecordHeader.schema, value: ControlEvent.schema),
-                KafkaHeader(key: RecordHeader.tenant, value: event.tenant),
-                KafkaHeader(key: RecordHeader.jobID, value: event.jobID),
-            ])
+        var headers = [
+            KafkaHeader(key: RecordHeader.schema, value: ControlEvent.schema), KafkaHeader(key: RecordHeader.tenant, value: event.tenant),
+        ]
+        // Key revocations and tenant changes are about no job.
+        if !event.jobID.isEmpty { headers.append(KafkaHeader(key: RecordHeader.jobID, value: event.jobID)) }
+        self.init(topic: topic, key: Array(event.key.utf8), value: Wire.encode(event), headers: headers)
     }
 }

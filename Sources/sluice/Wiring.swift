@@ -30,12 +30,14 @@ struct Wiring {
     /// Names this process in audit events.
     static let instance = "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier)"
 
-    func producer() throws -> KafkaProducer {
+    /// - Parameter messageTimeoutMs: how long a record may wait for the broker; default
+    ///   `ingress.produce_timeout_ms`.
+    func producer(messageTimeoutMs: Int? = nil) throws -> KafkaProducer {
         var c = KafkaProducerConfiguration(bootstrapServers: configuration.kafka.bootstrapServers)
         c.clientID = "sluice-\(Self.instance)"
         // A produce that cannot reach a broker fails in time for ingress to answer 503 within 5 s;
         // workers retry their publishes, so the same bound is safe for them.
-        c.messageTimeoutMs = configuration.ingress.produceTimeoutMs
+        c.messageTimeoutMs = messageTimeoutMs ?? configuration.ingress.produceTimeoutMs
         c.recoversFromLostBrokerState = configuration.kafka.devBroker
         c.additionalProperties = ["message.max.bytes": "4194304"].merging(configuration.kafka.properties) { _, new in new }
         return try KafkaProducer(configuration: c, logger: logger)
@@ -64,6 +66,17 @@ struct Wiring {
         c.groupID = "\(topics.prefix)-control-reader"
         c.additionalProperties = configuration.kafka.properties
         return ControlListener(reader: try KafkaTopicReader(configuration: c, logger: logger), cancelled: cancellations, logger: logger)
+    }
+
+    /// Reads `sluice.control` from its end for an ingress's key revocations and tenant changes
+    /// (no consumer group: every ingress must see every event; see `TenancyControlListener`).
+    func tenancyControlReader() throws -> KafkaTopicReader {
+        var c = KafkaTopicReader.Configuration(bootstrapServers: configuration.kafka.bootstrapServers, topics: [topics.control])
+        c.clientID = "sluice-\(Self.instance)"
+        c.groupID = "\(topics.prefix)-ingress-control-reader"
+        c.startsAtEnd = true
+        c.additionalProperties = configuration.kafka.properties
+        return try KafkaTopicReader(configuration: c, logger: logger)
     }
 
     /// The `sluice dlq` tools' view of the DLQ.
@@ -187,8 +200,12 @@ struct Wiring {
         )
         service.audit = jobs
         service.redaction = try redaction()
-        service.webhooks = webhookIngressSettings(producer: producer, registry: jobs)
+        // Endpoints are written through a connection that can write: the ledger store in
+        // `serve`, the writable tenancy connection in `sluice ingress` (whose `jobs` is read-only).
+        service.webhooks = webhookIngressSettings(producer: producer, registry: (tenancy as? any WebhookRegistry) ?? jobs)
         service.batches = batches
+        // Only the ledger's keys and tenant rows change at runtime.
+        if tenancy != nil { service.control = try tenancyControlReader() }
         return service
     }
 

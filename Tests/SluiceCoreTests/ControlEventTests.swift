@@ -23,6 +23,24 @@ struct ControlEventTests {
         #expect(try Wire.decode(ControlEvent.self, from: Wire.encode(event)).dlqRecord == "sluice.jobs.dlq/2/17")
     }
 
+    @Test("key revocations, expiries and tenant changes round-trip, keyed by their subject, without a job id")
+    func tenancyEventsRoundTrip() throws {
+        let revoked = ControlEvent.keyRevoked(keyID: "k0123456789abcdef", tenant: "acme", atMs: 1_700_000_000_000, actor: "cli:ops@h:1")
+        let expires = ControlEvent.keyExpires(keyID: "k0123456789abcdef", tenant: "acme", atMs: 1_800_000_000_000, requestedAtMs: 5, actor: "a")
+        let changed = ControlEvent.tenantChanged(tenant: "acme", requestedAtMs: 7, actor: "a")
+        for event in [revoked, expires, changed] {
+            #expect(try Wire.decode(ControlEvent.self, from: Wire.encode(event)) == event)
+            #expect(try JSONValue.parse(Wire.encode(event))["job_id"]?.stringValue == "", "\(event.kind)")
+        }
+        #expect(revoked.key == "key:k0123456789abcdef" && expires.key == revoked.key)
+        #expect(changed.key == "tenant:acme")
+        #expect(revoked.effectiveAtMs == 1_700_000_000_000)
+        #expect(try JSONValue.parse(Wire.encode(expires))["effective_at_ms"]?.intValue == 1_800_000_000_000)
+        // Written by a newer producer without job_id at all: still read.
+        let bare = #"{"v":1,"type":"key.revoked","key_id":"k1","effective_at_ms":3,"tenant":"t","requested_at_ms":3,"actor":"x"}"#
+        #expect(try Wire.decode(ControlEvent.self, from: Array(bare.utf8)).keyID == "k1")
+    }
+
     @Test(
         "unreadable control records are refused naming the field",
         arguments: [
@@ -31,6 +49,9 @@ struct ControlEventTests {
             (#"{"v":1,"type":"job.cancel","tenant":"t","requested_at_ms":1,"actor":"x"}"#, "control.job_id"),
             (#"{"v":1,"type":"job.cancel","job_id":"a","tenant":"t","requested_at_ms":-5,"actor":"x"}"#, "control.requested_at_ms"),
             (#"{"v":9223372036854775807,"type":"job.cancel","job_id":"a","tenant":"t","requested_at_ms":1,"actor":"x"}"#, "control.v"),
+            (#"{"v":1,"type":"key.revoked","tenant":"t","effective_at_ms":1,"requested_at_ms":1,"actor":"x"}"#, "control.key_id"),
+            (#"{"v":1,"type":"key.expires","key_id":"k","tenant":"t","requested_at_ms":1,"actor":"x"}"#, "control.effective_at_ms"),
+            (#"{"v":1,"type":"key.expires","key_id":"k","effective_at_ms":-1,"tenant":"t","requested_at_ms":1,"actor":"x"}"#, "control.effective_at_ms"),
         ])
     func malformed(text: String, path: String) {
         do {

@@ -21,7 +21,8 @@ struct BatchRoutes: Sendable {
     var store: any BatchStore { service.store }
     var configuration: BatchesConfiguration { service.configuration }
 
-    /// Registers the OpenAI routes and the Anthropic Message Batches routes.
+    /// Registers the OpenAI routes at `/v1` and the Anthropic Message Batches routes at
+    /// `/v1/messages/batches`, each group behind its own authentication.
     static func registerAll(
         _ service: BatchService, keys: KeyRing, validator: JobRequestValidator, configuration: IngressConfiguration, logger: Logger,
         on router: Router<SluiceRequestContext>
@@ -29,26 +30,30 @@ struct BatchRoutes: Sendable {
         let routes = BatchRoutes(
             service: service, keys: keys, validator: validator, maxLineBytes: configuration.maxBodyBytes,
             retryAfterSeconds: configuration.retryAfterSeconds, logger: logger)
-        routes.register(on: router)
-        MessageBatchRoutes(batches: routes).register(on: router)
+        router.addRoutes(routes.collection(), atPath: "/v1")
+        router.addRoutes(MessageBatchRoutes(batches: routes).collection(), atPath: "/v1/messages/batches")
     }
 
-    func register(on router: Router<SluiceRequestContext>) {
-        router.post("/v1/files") { request, _ in try await upload(request) }
-        router.get("/v1/files") { request, _ in try await listFiles(request) }
-        router.get("/v1/files/:id") { request, context in try await retrieveFile(request, context: context) }
-        router.get("/v1/files/:id/content") { request, context in try await content(request, context: context) }
-        router.delete("/v1/files/:id") { request, context in try await deleteFile(request, context: context) }
-        router.post("/v1/batches") { request, _ in try await create(request) }
-        router.get("/v1/batches") { request, _ in try await listBatches(request) }
-        router.get("/v1/batches/:id") { request, context in try await retrieveBatch(request, context: context) }
-        router.post("/v1/batches/:id/cancel") { request, context in try await cancel(request, context: context) }
+    /// The collection, to be added at `/v1`: files and batches, any key of the tenant.
+    func collection() -> RouteCollection<SluiceRequestContext> {
+        let routes = RouteCollection(context: SluiceRequestContext.self)
+        routes.add(middleware: AuthMiddleware(keys: keys))
+        routes.post("files") { request, context in try await upload(request, context: context) }
+        routes.get("files") { request, context in try await listFiles(request, context: context) }
+        routes.get("files/:id") { _, context in try await retrieveFile(context) }
+        routes.get("files/:id/content") { _, context in try await content(context) }
+        routes.delete("files/:id") { _, context in try await deleteFile(context) }
+        routes.post("batches") { request, context in try await create(request, context: context) }
+        routes.get("batches") { request, context in try await listBatches(request, context: context) }
+        routes.get("batches/:id") { _, context in try await retrieveBatch(context) }
+        routes.post("batches/:id/cancel") { _, context in try await cancel(context) }
+        return routes
     }
 
     // MARK: - Files
 
-    private func upload(_ request: Request) async throws -> Response {
-        let principal = try submitter(request)
+    private func upload(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        let principal = try context.submitter(mayNot: "upload files")
         guard let contentType = request.headers[.contentType], let boundary = MultipartParser.boundary(contentType: contentType) else {
             throw APIError.invalidRequest("Upload files as multipart/form-data with a boundary.", param: "Content-Type")
         }
@@ -128,8 +133,8 @@ struct BatchRoutes: Sendable {
         return IngressService.json(.ok, BatchViews.file(file))
     }
 
-    private func listFiles(_ request: Request) async throws -> Response {
-        let principal = try reader(request)
+    private func listFiles(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        let principal = try context.caller()
         let q = request.uri.queryParameters
         let limit = try Self.limit(q["limit"].map(String.init), range: 1...10_000, default: 10_000)
         let ascending: Bool
@@ -147,20 +152,20 @@ struct BatchRoutes: Sendable {
         return IngressService.json(.ok, BatchViews.list(page.map(BatchViews.file), ids: page.map(\.id), hasMore: files.count > limit))
     }
 
-    private func retrieveFile(_ request: Request, context: SluiceRequestContext) async throws -> Response {
-        let principal = try reader(request)
+    private func retrieveFile(_ context: SluiceRequestContext) async throws -> Response {
+        let principal = try context.caller()
         let file = try await requireFile(context, tenant: principal.tenant)
         return IngressService.json(.ok, BatchViews.file(file))
     }
 
-    private func content(_ request: Request, context: SluiceRequestContext) async throws -> Response {
-        let principal = try reader(request)
+    private func content(_ context: SluiceRequestContext) async throws -> Response {
+        let principal = try context.caller()
         let file = try await requireFile(context, tenant: principal.tenant)
         return try Self.stream(path: "\(service.directory)/\(file.id)", length: file.bytes, contentType: "application/jsonl")
     }
 
-    private func deleteFile(_ request: Request, context: SluiceRequestContext) async throws -> Response {
-        let principal = try submitter(request)
+    private func deleteFile(_ context: SluiceRequestContext) async throws -> Response {
+        let principal = try context.submitter(mayNot: "delete files")
         let file = try await requireFile(context, tenant: principal.tenant)
         _ = try await ledger { try await store.deleteFile(id: file.id, tenant: principal.tenant) }
         try? FileManager.default.removeItem(atPath: "\(service.directory)/\(file.id)")
@@ -177,8 +182,8 @@ struct BatchRoutes: Sendable {
 
     // MARK: - Batches
 
-    private func create(_ request: Request) async throws -> Response {
-        let principal = try submitter(request)
+    private func create(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        let principal = try context.submitter(mayNot: "submit batches")
         var request = request
         let body: JSONValue
         do {
@@ -228,13 +233,13 @@ struct BatchRoutes: Sendable {
         return batch
     }
 
-    private func retrieveBatch(_ request: Request, context: SluiceRequestContext) async throws -> Response {
-        let principal = try reader(request)
+    private func retrieveBatch(_ context: SluiceRequestContext) async throws -> Response {
+        let principal = try context.caller()
         return IngressService.json(.ok, BatchViews.batch(try await requireBatch(context, tenant: principal.tenant, kind: .openai)))
     }
 
-    private func listBatches(_ request: Request) async throws -> Response {
-        let principal = try reader(request)
+    private func listBatches(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        let principal = try context.caller()
         let q = request.uri.queryParameters
         let limit = try Self.limit(q["limit"].map(String.init), range: 1...100, default: 20)
         let batches = try await ledger {
@@ -244,8 +249,8 @@ struct BatchRoutes: Sendable {
         return IngressService.json(.ok, BatchViews.list(page.map(BatchViews.batch), ids: page.map(\.id), hasMore: batches.count > limit))
     }
 
-    private func cancel(_ request: Request, context: SluiceRequestContext) async throws -> Response {
-        let principal = try submitter(request)
+    private func cancel(_ context: SluiceRequestContext) async throws -> Response {
+        let principal = try context.submitter(mayNot: "cancel batches")
         let batch = try await requireBatch(context, tenant: principal.tenant, kind: .openai)
         let updated = try await cancel(batch)
         return IngressService.json(.ok, BatchViews.batch(updated))
@@ -272,24 +277,6 @@ struct BatchRoutes: Sendable {
     }
 
     // MARK: - Helpers
-
-    /// Any key of the tenant may read its files and batches.
-    func reader(_ request: Request) throws -> Principal {
-        try keys.authenticate(Self.credential(request.headers))
-    }
-
-    func submitter(_ request: Request) throws -> Principal {
-        let principal = try reader(request)
-        guard principal.role.maySubmit else { throw APIError.forbidden("Role '\(principal.role)' may not submit batches.") }
-        return principal
-    }
-
-    /// `Authorization: Bearer …`, or Anthropic's `x-api-key` as a bearer key.
-    static func credential(_ headers: HTTPFields) -> String? {
-        if let authorization = headers[.authorization], !authorization.isEmpty { return authorization }
-        if let key = headers[.xAPIKey], !key.isEmpty { return "Bearer \(key)" }
-        return nil
-    }
 
     /// Runs a store call, answering 503 when the ledger cannot be read or written.
     func ledger<T>(_ body: () async throws -> T) async throws -> T {
@@ -402,8 +389,4 @@ final class UploadSink: @unchecked Sendable {
         try? handle.close()
         try? FileManager.default.removeItem(atPath: path)
     }
-}
-
-extension HTTPField.Name {
-    static let xAPIKey = HTTPField.Name("x-api-key")!
 }

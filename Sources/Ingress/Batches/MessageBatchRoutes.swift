@@ -9,20 +9,25 @@ import SluiceCore
 /// A create turns each request's `params` (a Messages request) into a chat-completions line
 /// of an input file of its own, then runs it as a batch; results are served as Anthropic
 /// JSONL at `results_url`, converted line by line from the batch's output and error files.
-/// Keys are accepted as `x-api-key` or `Authorization: Bearer`.
+/// Keys are accepted as `x-api-key` or `Authorization: Bearer` (see ``AuthMiddleware``).
 struct MessageBatchRoutes: Sendable {
     let batches: BatchRoutes
 
     var service: BatchService { batches.service }
     var store: any BatchStore { batches.store }
 
-    func register(on router: Router<SluiceRequestContext>) {
-        router.post("/v1/messages/batches") { request, _ in try await create(request) }
-        router.get("/v1/messages/batches") { request, _ in try await list(request) }
-        router.get("/v1/messages/batches/:id") { request, context in try await retrieve(request, context: context) }
-        router.post("/v1/messages/batches/:id/cancel") { request, context in try await cancel(request, context: context) }
-        router.delete("/v1/messages/batches/:id") { request, context in try await delete(request, context: context) }
-        router.get("/v1/messages/batches/:id/results") { request, context in try await results(request, context: context) }
+    /// The collection, to be added at `/v1/messages/batches`; keys come as `x-api-key` (what
+    /// the Anthropic SDKs send) or `Authorization: Bearer`.
+    func collection() -> RouteCollection<SluiceRequestContext> {
+        let routes = RouteCollection(context: SluiceRequestContext.self)
+        routes.add(middleware: AuthMiddleware(keys: batches.keys, acceptsAPIKeyHeader: true))
+        routes.post { request, context in try await create(request, context: context) }
+        routes.get { request, context in try await list(request, context: context) }
+        routes.get(":id") { request, context in try await retrieve(request, context: context) }
+        routes.post(":id/cancel") { request, context in try await cancel(request, context: context) }
+        routes.delete(":id") { _, context in try await delete(context) }
+        routes.get(":id/results") { _, context in try await results(context) }
+        return routes
     }
 
     /// Anthropic's custom_id pattern: `^[a-zA-Z0-9_-]{1,64}$`.
@@ -32,8 +37,8 @@ struct MessageBatchRoutes: Sendable {
         }
     }
 
-    private func create(_ request: Request) async throws -> Response {
-        let principal = try batches.submitter(request)
+    private func create(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        let principal = try context.submitter(mayNot: "submit batches")
         let limit = service.configuration.maxFileBytes
         var request = request
         let body: JSONValue
@@ -102,13 +107,13 @@ struct MessageBatchRoutes: Sendable {
     }
 
     private func retrieve(_ request: Request, context: SluiceRequestContext) async throws -> Response {
-        let principal = try batches.reader(request)
+        let principal = try context.caller()
         let batch = try await batches.requireBatch(context, tenant: principal.tenant, kind: .anthropic)
         return IngressService.json(.ok, BatchViews.messageBatch(batch, baseURL: Self.baseURL(request)))
     }
 
-    private func list(_ request: Request) async throws -> Response {
-        let principal = try batches.reader(request)
+    private func list(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        let principal = try context.caller()
         let q = request.uri.queryParameters
         let limit = try BatchRoutes.limit(q["limit"].map(String.init), range: 1...1_000, default: 20)
         if q["before_id"] != nil {
@@ -127,14 +132,14 @@ struct MessageBatchRoutes: Sendable {
     }
 
     private func cancel(_ request: Request, context: SluiceRequestContext) async throws -> Response {
-        let principal = try batches.submitter(request)
+        let principal = try context.submitter(mayNot: "cancel batches")
         let batch = try await batches.requireBatch(context, tenant: principal.tenant, kind: .anthropic)
         let updated = try await batches.cancel(batch)
         return IngressService.json(.ok, BatchViews.messageBatch(updated, baseURL: Self.baseURL(request)))
     }
 
-    private func delete(_ request: Request, context: SluiceRequestContext) async throws -> Response {
-        let principal = try batches.submitter(request)
+    private func delete(_ context: SluiceRequestContext) async throws -> Response {
+        let principal = try context.submitter(mayNot: "delete batches")
         let batch = try await batches.requireBatch(context, tenant: principal.tenant, kind: .anthropic)
         guard batch.status.isTerminal else {
             throw APIError.invalidRequest("Batch \(batch.id) is still processing; cancel it and delete it once it has ended.", param: "id")
@@ -144,8 +149,8 @@ struct MessageBatchRoutes: Sendable {
     }
 
     /// The batch's results as Anthropic JSONL: one compact object per line, LF only.
-    private func results(_ request: Request, context: SluiceRequestContext) async throws -> Response {
-        let principal = try batches.reader(request)
+    private func results(_ context: SluiceRequestContext) async throws -> Response {
+        let principal = try context.caller()
         let batch = try await batches.requireBatch(context, tenant: principal.tenant, kind: .anthropic)
         guard batch.status.isTerminal else {
             throw APIError.invalidRequest("Batch \(batch.id) has not ended yet; its results are not ready.", param: "id")

@@ -27,13 +27,14 @@ struct StatusRoutes: Sendable {
         router.get("/v1/status") { _, _ in
             IngressService.json(.ok, await status())
         }
-        router.post("/v1/admin/dlq/replay") { request, _ in
-            try await replayDeadLetters(request)
-        }
+        let admin = RouteCollection(context: SluiceRequestContext.self)
+        admin.add(middleware: AuthMiddleware(keys: keys))
+        admin.post("replay") { _, context in try await replayDeadLetters(context) }
+        router.addRoutes(admin, atPath: "/v1/admin/dlq")
     }
 
-    private func replayDeadLetters(_ request: Request) async throws -> Response {
-        let principal = try keys.authenticate(request.headers[.authorization])
+    private func replayDeadLetters(_ context: SluiceRequestContext) async throws -> Response {
+        let principal = try context.caller()
         guard principal.role == .admin else { throw APIError.forbidden("Only admin keys may replay the DLQ.") }
         guard let replay else { throw APIError.notFound("route", id: "/v1/admin/dlq/replay") }
         do {

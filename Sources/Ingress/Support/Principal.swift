@@ -41,10 +41,32 @@ struct Principal: Sendable, Equatable {
 /// Maps bearer tokens to principals: the config file's keys, fixed at start, and the ledger's
 /// keys (salted hashes), replaced as a whole by ``update(_:)`` whenever the tenancy tables are
 /// re-read. Lookups take a lock only to copy the current tables.
+///
+/// A revocation or expiry announced on `sluice.control` (``announce(keyID:stopsAtMs:revoked:)``)
+/// takes effect before the tables show it, and holds until they do: a re-read that started
+/// before the revocation was written, and ends after the event arrived, cannot bring the key back.
 final class KeyRing: Sendable {
     private let configured: [String: Principal]
     private let clock: WallClock
-    private let stored = Mutex<[String: StoredAPIKey]>([:])
+    private let stored = Mutex(Stored())
+
+    private struct Stored {
+        var keys: [String: StoredAPIKey] = [:]
+        /// Announced stops not yet seen in the tables, by key id.
+        var announced: [String: Stop] = [:]
+    }
+
+    /// When an announced key stops working, and whether it was revoked (final) or expired
+    /// (may be moved by a later announcement).
+    private struct Stop {
+        var atMs: Int64
+        var revoked: Bool
+
+        /// Whether the key's row shows this stop, so the announcement is no longer needed.
+        func isShown(by key: StoredAPIKey) -> Bool {
+            revoked ? key.revokedAtMs != nil : key.expiresAtMs == atMs
+        }
+    }
 
     /// - Throws: `IngressError` naming the tenant whose key has an unknown role.
     init(tenants: [TenantConfiguration], clock: WallClock = .system) throws {
@@ -65,7 +87,22 @@ final class KeyRing: Sendable {
     func update(_ keys: [StoredAPIKey]) {
         var byID: [String: StoredAPIKey] = [:]
         for key in keys { byID[key.keyID] = key }
-        stored.withLock { $0 = byID }
+        stored.withLock { stored in
+            stored.keys = byID
+            stored.announced = stored.announced.filter { keyID, stop in byID[keyID].map(stop.isShown) != true }
+        }
+    }
+
+    /// A key revoked or expiring, as a control event announced it: refused from `atMs` on,
+    /// whatever the tables said when they were last read.
+    ///
+    /// A revocation is final; an expiry replaces an earlier announced expiry (an admin may move
+    /// it later).
+    func announce(keyID: String, stopsAtMs atMs: Int64, revoked: Bool) {
+        stored.withLock { stored in
+            if stored.announced[keyID]?.revoked == true, !revoked { return }
+            stored.announced[keyID] = Stop(atMs: atMs, revoked: revoked)
+        }
     }
 
     /// The principal of an `Authorization` header value, or the 401 to answer.
@@ -75,10 +112,15 @@ final class KeyRing: Sendable {
         guard parts.count == 2, parts[0].lowercased() == "bearer" else { throw .missingKey }
         let token = String(parts[1]).trimmingCharacters(in: .whitespaces)
         if let principal = configured[token] { return principal }
-        guard let keyID = APIKeyFormat.keyID(of: token), let key = stored.withLock({ $0[keyID] }) else { throw .invalidKey }
+        guard let keyID = APIKeyFormat.keyID(of: token) else { throw .invalidKey }
+        let (found, stop) = stored.withLock { ($0.keys[keyID], $0.announced[keyID]) }
+        guard let key = found else { throw .invalidKey }
         // Hash before looking at revocation, so that a guessed key id learns nothing by timing.
         guard APIKeyFormat.matches(token, salt: key.salt, hash: key.hash) else { throw .invalidKey }
-        guard key.isUsable(nowMs: clock.nowMs()), let role = Principal.Role(key.role) else { throw .invalidKey }
+        let nowMs = clock.nowMs()
+        guard key.isUsable(nowMs: nowMs), stop.map({ nowMs < $0.atMs }) != false, let role = Principal.Role(key.role) else {
+            throw .invalidKey
+        }
         return Principal(tenant: key.tenant, role: role, grants: Set(key.grants), keyID: key.keyID)
     }
 }

@@ -1,13 +1,15 @@
 import ArgumentParser
 import Foundation
 import Ingress
+import Kafka
 import Ledger
 import SluiceCore
 
 /// API keys in the ledger database: only a salted hash is stored; the key is printed once.
-/// Every ingress re-reads the table within `ingress.tenancy_refresh_ms`, so a revoked or expired
-/// key stops working everywhere within seconds. Keys in the config file keep working beside
-/// these.
+/// A revocation or expiry is written to the ledger and then announced on `sluice.control`, which
+/// every ingress follows, so the key stops working everywhere as soon as the event arrives; an
+/// ingress that misses it (no broker reachable from here) re-reads the table within
+/// `ingress.tenancy_refresh_ms`. Keys in the config file keep working beside these.
 struct KeysCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "keys", abstract: "Manage API keys.", subcommands: [Create.self, List.self, Revoke.self, Expire.self])
@@ -90,10 +92,14 @@ struct KeysCommand: AsyncParsableCommand {
         var keyID: String
 
         func run() async throws {
-            guard try await KeysCommand.store(options).revokeKey(keyID: keyID, atMs: WallClock.system.nowMs()) else {
+            let nowMs = WallClock.system.nowMs()
+            let store = try KeysCommand.store(options)
+            guard try await store.revokeKey(keyID: keyID, atMs: nowMs) else {
                 throw ValidationError("no key with id '\(keyID)'")
             }
             print("revoked \(keyID)")
+            let tenant = try await store.tenancy().keys.first { $0.keyID == keyID }?.tenant ?? ""
+            await KeysCommand.announce(options) { ControlEvent.keyRevoked(keyID: keyID, tenant: tenant, atMs: nowMs, actor: $0) }
         }
     }
 
@@ -111,10 +117,39 @@ struct KeysCommand: AsyncParsableCommand {
         func run() async throws {
             let nowMs = WallClock.system.nowMs()
             let atMs = try at.map { try KeysCommand.time($0, nowMs: nowMs, option: "--at") } ?? nowMs
-            guard try await KeysCommand.store(options).expireKey(keyID: keyID, atMs: atMs) else {
+            let store = try KeysCommand.store(options)
+            guard try await store.expireKey(keyID: keyID, atMs: atMs) else {
                 throw ValidationError("no key with id '\(keyID)'")
             }
             print("\(keyID) expires at \(atMs)")
+            let tenant = try await store.tenancy().keys.first { $0.keyID == keyID }?.tenant ?? ""
+            await KeysCommand.announce(options) {
+                ControlEvent.keyExpires(keyID: keyID, tenant: tenant, atMs: atMs, requestedAtMs: nowMs, actor: $0)
+            }
+        }
+    }
+
+    /// Publishes the control event `make` builds (given the actor) on `sluice.control`. The
+    /// change is in the ledger already, so a broker that cannot be reached only delays it: a
+    /// warning says so, and the command still succeeds.
+    static func announce(_ options: CommonOptions, _ make: (String) -> ControlEvent) async {
+        let event = make("cli:\(ProcessInfo.processInfo.environment["USER"] ?? "unknown")@\(Wiring.instance)")
+        do {
+            let wiring = try options.wiring("sluice.keys")
+            try KafkaLibrary.requireSupportedVersion()
+            // No client waits on this answer: a slow broker gets longer than the ingress's
+            // produce timeout, and a second try.
+            let producer = try wiring.producer(messageTimeoutMs: max(wiring.configuration.ingress.produceTimeoutMs, 15_000))
+            let enqueuer = JobEnqueuer(producer: producer, topics: wiring.topics, actor: event.actor)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await producer.run() }
+                defer { group.cancelAll() }
+                try await enqueuer.announce(event, attempts: 2)
+            }
+            FileHandle.standardError.write(Data("announced on \(wiring.topics.control): every ingress applies it now\n".utf8))
+        } catch {
+            FileHandle.standardError.write(
+                Data("warning: not announced on the control topic (\(error)); ingresses apply it at their next re-read of the tables (ingress.tenancy_refresh_ms)\n".utf8))
         }
     }
 
@@ -137,8 +172,9 @@ struct KeysCommand: AsyncParsableCommand {
     }
 }
 
-/// Tenant policies in the ledger database, laid over the config file's; every ingress picks a
-/// change up within `ingress.tenancy_refresh_ms`.
+/// Tenant policies in the ledger database, laid over the config file's; every ingress re-reads
+/// them when the change is announced on `sluice.control`, and at the latest within
+/// `ingress.tenancy_refresh_ms`.
 struct TenantsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tenants", abstract: "Set tenants' limits and policy at runtime.", subcommands: [Set_.self])
@@ -173,9 +209,10 @@ struct TenantsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let store = try KeysCommand.store(options)
-            try await store.upsertTenant(
-                StoredTenant(id: tenant, allowP0: allowP0, subKeys: subKeys, limits: limits, updatedAtMs: WallClock.system.nowMs()))
+            let nowMs = WallClock.system.nowMs()
+            try await store.upsertTenant(StoredTenant(id: tenant, allowP0: allowP0, subKeys: subKeys, limits: limits, updatedAtMs: nowMs))
             print("tenant \(tenant) updated")
+            await KeysCommand.announce(options) { ControlEvent.tenantChanged(tenant: tenant, requestedAtMs: nowMs, actor: $0) }
         }
     }
 }

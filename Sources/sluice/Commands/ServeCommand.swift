@@ -30,7 +30,7 @@ struct ServeCommand: AsyncParsableCommand {
 struct IngressCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ingress",
-        abstract: "Run the HTTP API only (reads job status from the ledger's SQLite file, read-only)."
+        abstract: "Run the HTTP API only (reads job status from the ledger's SQLite file; writes only keys, tenants, files and batches)."
     )
 
     @OptionGroup var options: CommonOptions
@@ -41,10 +41,17 @@ struct IngressCommand: AsyncParsableCommand {
             wiring.operations.addLedgerCheck(store, writable: false)
             let producer = try wiring.producer()
             let board = wiring.statusBoard(store: store, producer: producer, role: "ingress")
-            // Tenants and keys are written by admins through this process too: a writable
-            // connection to the same file (the ledger process owns its schema).
-            let tenancy = try LedgerStore(existingPath: wiring.configuration.ledger.path)
-            return [producer, board, try wiring.ingress(producer: producer, jobs: store, tenancy: tenancy, board: board)]
+            // Tenants and keys are written by admins through this process too, and files and
+            // batches by their routes: a writable connection to the same file (the ledger
+            // process owns its schema). Uploads go to `batches.files_directory` beside it, where
+            // the ledger process's batch finalizer reads them and writes the output files, as
+            // in `serve`.
+            let writable = try LedgerStore(existingPath: wiring.configuration.ledger.path)
+            let batches = try wiring.batchService(producer: producer, store: writable)
+            return [
+                producer, board, batches,
+                try wiring.ingress(producer: producer, jobs: store, tenancy: writable, board: board, batches: batches),
+            ]
         }
     }
 }
