@@ -34,6 +34,10 @@ public final class KafkaTopicReader: Sendable {
         public var idleCaughtUpMs: Int = 3_000
         /// Passed to librdkafka as is (security settings and the like).
         public var additionalProperties: [String: String] = [:]
+        /// Starts each partition at its first record written at or after this time (Unix ms,
+        /// the records' timestamps) instead of at the beginning; a partition whose broker cannot
+        /// look up times is read from the beginning. Default: nil (from the beginning).
+        public var startTimestampMs: Int64?
 
         public init(bootstrapServers: String, topics: [String]) {
             self.bootstrapServers = bootstrapServers
@@ -97,15 +101,16 @@ public final class KafkaTopicReader: Sendable {
         let handle = client.handle
         let topics = configuration.topics
         let timeout = Int32(clamping: configuration.timeoutMs)
+        let since = configuration.startTimestampMs
         let result = await DedicatedThread.run(name: "sluice-reader-start") {
-            Result { () throws(KafkaError) -> [Partition: Int64] in
-                try Self.assignFromStart(handle.pointer, topics: topics, timeoutMs: timeout)
+            Result { () throws(KafkaError) -> (ends: [Partition: Int64], starts: [Partition: Int64]) in
+                try Self.assignFromStart(handle.pointer, topics: topics, sinceMs: since, timeoutMs: timeout)
             }
         }
-        let ends = try result.get()
+        let (ends, starts) = try result.get()
         state.withLock { state in
             state.ends = ends
-            state.positions = ends.mapValues { _ in 0 }
+            state.positions = ends.mapValues { _ in 0 }.merging(starts) { _, start in start }
             state.startedAt = .now
         }
         logger.debug("topic reader assigned", metadata: ["topics": "\(topics)", "partitions": "\(ends.count)"])
@@ -169,7 +174,9 @@ public final class KafkaTopicReader: Sendable {
 
     // MARK: - Blocking
 
-    private static func assignFromStart(_ rk: OpaquePointer, topics: [String], timeoutMs: Int32) throws(KafkaError) -> [Partition: Int64] {
+    private static func assignFromStart(
+        _ rk: OpaquePointer, topics: [String], sinceMs: Int64?, timeoutMs: Int32
+    ) throws(KafkaError) -> (ends: [Partition: Int64], starts: [Partition: Int64]) {
         var ends: [Partition: Int64] = [:]
         for topic in topics {
             let count = try partitionCount(rk, topic: topic, timeoutMs: timeoutMs)
@@ -188,11 +195,27 @@ public final class KafkaTopicReader: Sendable {
         }
         defer { rd_kafka_topic_partition_list_destroy(list) }
         for key in ends.keys {
-            rd_kafka_topic_partition_list_add(list, key.topic, key.partition).pointee.offset = sluice_offset_beginning()
+            // offsets_for_times takes the timestamp in the offset field and answers the offset there.
+            rd_kafka_topic_partition_list_add(list, key.topic, key.partition).pointee.offset = sinceMs ?? sluice_offset_beginning()
+        }
+        var starts: [Partition: Int64] = [:]
+        if sinceMs != nil {
+            let lookup = rd_kafka_offsets_for_times(rk, list, timeoutMs)
+            for index in 0..<Int(list.pointee.cnt) {
+                let element = list.pointee.elems[index]
+                let key = Partition(topic: String(cString: element.topic), partition: element.partition)
+                if lookup != RD_KAFKA_RESP_ERR_NO_ERROR || element.err != RD_KAFKA_RESP_ERR_NO_ERROR || element.offset < 0 {
+                    // No record at or after the time (-1: start at the end), or no answer:
+                    // the end, or the beginning to be safe.
+                    let atEnd = lookup == RD_KAFKA_RESP_ERR_NO_ERROR && element.err == RD_KAFKA_RESP_ERR_NO_ERROR
+                    list.pointee.elems[index].offset = atEnd ? (ends[key] ?? sluice_offset_beginning()) : sluice_offset_beginning()
+                }
+                if list.pointee.elems[index].offset >= 0 { starts[key] = list.pointee.elems[index].offset }
+            }
         }
         let err = rd_kafka_assign(rk, list)
         guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(err, context: "assigning \(topics)") }
-        return ends
+        return (ends, starts)
     }
 
     private static func partitionCount(_ rk: OpaquePointer, topic: String, timeoutMs: Int32) throws(KafkaError) -> Int32 {

@@ -156,7 +156,17 @@ struct Wiring {
     func batchService(producer: KafkaProducer, store: any BatchStore) throws -> BatchService {
         BatchService(
             store: store, enqueuer: JobEnqueuer(producer: producer, topics: topics, actor: "ingress:\(Self.instance)"),
-            configuration: configuration.batches, directory: filesDirectory, redaction: try redaction(), logger: logger)
+            configuration: configuration.batches, directory: filesDirectory, redaction: try redaction(),
+            finder: QueuedJobFinder(reader: queuedJobReader, logger: logger), logger: logger)
+    }
+
+    /// Connection settings of the reader that finds a resumed batch's queued jobs.
+    var queuedJobReader: KafkaTopicReader.Configuration {
+        var c = KafkaTopicReader.Configuration(bootstrapServers: configuration.kafka.bootstrapServers, topics: [])
+        c.clientID = "sluice-\(Self.instance)"
+        c.groupID = "\(topics.prefix)-batch-resume-reader"
+        c.additionalProperties = configuration.kafka.properties
+        return c
     }
 
 

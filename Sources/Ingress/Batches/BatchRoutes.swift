@@ -31,6 +31,7 @@ struct BatchRoutes: Sendable {
             retryAfterSeconds: configuration.retryAfterSeconds, logger: logger)
         routes.register(on: router)
         MessageBatchRoutes(batches: routes).register(on: router)
+        service.setLineValidator(BatchLineValidator(requests: validator, endpoint: "/v1/chat/completions", maxLineBytes: configuration.maxBodyBytes))
     }
 
     func register(on router: Router<SluiceRequestContext>) {

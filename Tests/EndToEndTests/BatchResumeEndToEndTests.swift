@@ -1,0 +1,77 @@
+import Foundation
+import SluiceCore
+import SluiceHTTP
+import Testing
+
+/// A `sluice serve` SIGKILLed while it queues a batch's lines: after the restart the batch is
+/// resumed, completes, and no line that had been queued before the kill runs again.
+@Suite("Batch resume end to end", .serialized)
+struct BatchResumeEndToEndTests {
+    @Test("a batch whose ingest was killed is resumed after restart; every custom_id once, no queued line queued again", .timeLimit(.minutes(8)))
+    func resumeAfterKill() async throws {
+        let lineCount = 20_000
+        // One chunk of 500 awaiting the broker at a time keeps the ingest slow enough to be
+        // caught in the middle; a 3 s lease lets the restarted process take the batch soon.
+        let d = try Deployment(
+            name: "batch-resume", workerConcurrency: 32,
+            extraYAML: "batches:\n  ingest_window: 500\n  ingest_lease_seconds: 3\n")
+        try await d.applyTopics()
+        // Slow answers before the kill: few lines run, so a line that runs twice afterwards can
+        // only be one the kill interrupted (at-least-once), not one queued twice.
+        try await d.startStub(latencyMs: 2_000)
+        try await d.startSluice("serve", role: "serve")
+        let client = BatchClient(deployment: d)
+
+        var lines = ""
+        lines.reserveCapacity(lineCount * 140)
+        for i in 0..<lineCount {
+            lines += #"{"custom_id":"r-\#(i)","method":"POST","url":"/v1/chat/completions","body":{"model":"demo","messages":[{"role":"user","content":"q \#(i)"}]}}"# + "\n"
+        }
+        let file = try await client.upload(lines)
+        let created = try await client.call("POST", "/v1/batches", [
+            "input_file_id": .string(file), "endpoint": "/v1/chat/completions", "completion_window": "24h",
+        ])
+        let id = try #require(created["id"]?.stringValue)
+
+        let probe = try LedgerProbe(path: d.databasePath)
+        try await waitUntil("the batch has some but not all lines recorded", timeout: .seconds(120), interval: .milliseconds(20)) {
+            let recorded = try probe.int("SELECT count(*) FROM batch_requests WHERE batch_id = ?", [id])
+            let status = try probe.string("SELECT status FROM batches WHERE id = ?", [id])
+            guard status == "validating" else { throw HarnessError("the ingest finished (\(status ?? "nil")) before it could be killed") }
+            return recorded >= 1_000 && recorded < lineCount
+        }
+        d.processes["serve"]?.kill()
+        _ = await d.processes["serve"]?.exitStatus()
+        let recordedAtKill = try probe.int("SELECT count(*) FROM batch_requests WHERE batch_id = ?", [id])
+        #expect(try probe.string("SELECT status FROM batches WHERE id = ?", [id]) == "validating")
+        let before = try await d.stubCalls()
+
+        try await d.setStubFaults(["latency_ms": 0])
+        try await d.startSluice("serve", role: "serve")
+        try await waitUntil("the resumed batch completes", timeout: .seconds(360), interval: .seconds(1)) {
+            let status = try await client.call("GET", "/v1/batches/\(id)")["status"]?.stringValue
+            if status == "failed" || status == "expired" || status == "cancelled" { throw HarnessError("the batch ended \(status ?? "")") }
+            return status == "completed"
+        }
+        let batch = try await client.call("GET", "/v1/batches/\(id)")
+        #expect(batch["request_counts"] == ["total": .int(Int64(lineCount)), "completed": .int(Int64(lineCount)), "failed": 0])
+
+        let output = try await client.lines(of: try #require(batch["output_file_id"]?.stringValue))
+        let customIDs = output.compactMap { $0["custom_id"]?.stringValue }
+        #expect(customIDs.count == lineCount)
+        #expect(Set(customIDs) == Set((0..<lineCount).map { "r-\($0)" }))
+        #expect(output.allSatisfy { $0["response"]?["status_code"] == 200 })
+
+        // A line queued before the kill is not queued again: a job the stub saw twice is one
+        // whose call had begun before the kill (its worker died with it).
+        let after = try await d.stubCalls()
+        let twice = after.perJob.filter { $0.value > 1 }.map(\.key)
+        #expect(twice.allSatisfy { before.perJob[$0] != nil }, "jobs run twice without a call before the kill: \(twice.filter { before.perJob[$0] == nil }.prefix(5))")
+        #expect(after.total <= lineCount + before.total)
+        #expect(after.perJob.count == lineCount)
+        // The resume path ran (not a restart after the ingest had finished anyway).
+        let log = (try? String(contentsOfFile: "\(d.dir)/serve.log", encoding: .utf8)) ?? ""
+        #expect(log.contains("resuming batch ingest"))
+        #expect(recordedAtKill >= 1_000 && recordedAtKill < lineCount)
+    }
+}
