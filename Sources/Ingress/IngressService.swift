@@ -30,6 +30,9 @@ public struct IngressService: Service {
     public var webhooks: WebhookIngressSettings?
     /// Files and batches (`/v1/files`, `/v1/batches`, `/v1/messages/batches`); nil serves none.
     public var batches: BatchService?
+    /// Wakes synchronous completions when their results pass (a ``SyncResultListener`` feeds
+    /// it); nil: they read the ledger at short intervals.
+    public var syncWaiters: SyncResultWaiters?
     private let operations: IngressOperations
 
     /// - Parameters:
@@ -128,7 +131,7 @@ public struct IngressService: Service {
                 .register(on: router)
         }
         ChatCompletionRoutes(
-            keys: keys, admission: jobRoutes, configuration: configuration, clock: clock, logger: logger
+            keys: keys, admission: jobRoutes, configuration: configuration, clock: clock, logger: logger, waiters: syncWaiters
         ).register(on: router)
         if let batches {
             BatchRoutes.registerAll(

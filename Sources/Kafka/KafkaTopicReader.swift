@@ -120,9 +120,19 @@ public final class KafkaTopicReader: Sendable {
     ///
     /// - Throws: `KafkaError` (`isFatal`) when the instance hit a fatal error.
     public func poll() throws(KafkaError) -> KafkaMessage? {
+        try poll(waitingUpToMs: 0)
+    }
+
+    /// The next fetched record, waiting up to `waitingUpToMs` for one; nil when none came.
+    ///
+    /// - Important: Blocks the calling thread: call it from a dedicated thread, never from the
+    ///   cooperative pool.
+    public func poll(waitingUpToMs: Int) throws(KafkaError) -> KafkaMessage? {
         guard !state.withLock({ $0.closed }) else { return nil }
         let rk = client.handle.pointer
-        while let message = rd_kafka_consumer_poll(rk, 0) {
+        var wait = Int32(clamping: max(0, waitingUpToMs))
+        while let message = rd_kafka_consumer_poll(rk, wait) {
+            wait = 0
             defer { rd_kafka_message_destroy(message) }
             let err = message.pointee.err
             if err == RD_KAFKA_RESP_ERR_NO_ERROR {

@@ -160,6 +160,17 @@ struct Wiring {
             finder: QueuedJobFinder(reader: queuedJobReader, logger: logger), logger: logger)
     }
 
+    /// The waiters of synchronous completions and the listener that wakes them (add the
+    /// listener to the group before the ingress).
+    func syncResults() -> (waiters: SyncResultWaiters, listener: SyncResultListener) {
+        var c = KafkaTopicReader.Configuration(bootstrapServers: configuration.kafka.bootstrapServers, topics: [topics.results])
+        c.clientID = "sluice-\(Self.instance)"
+        c.groupID = "\(topics.prefix)-sync-results-reader"
+        c.additionalProperties = configuration.kafka.properties
+        let waiters = SyncResultWaiters()
+        return (waiters, SyncResultListener(reader: c, waiters: waiters, logger: logger))
+    }
+
     /// Connection settings of the reader that finds a resumed batch's queued jobs.
     var queuedJobReader: KafkaTopicReader.Configuration {
         var c = KafkaTopicReader.Configuration(bootstrapServers: configuration.kafka.bootstrapServers, topics: [])
@@ -182,7 +193,7 @@ struct Wiring {
     ///   - batches: serves files and batches when given.
     func ingress(
         producer: KafkaProducer, jobs: any JobLookup & AuditReader & WebhookRegistry, tenancy: (any TenantDirectory)?, board: StatusBoard? = nil,
-        batches: BatchService? = nil
+        batches: BatchService? = nil, syncWaiters: SyncResultWaiters? = nil
     ) throws -> IngressService {
         try operations.addBrokerCheck(self)
         var ingressOperations = IngressOperations(readiness: operations.readiness, metrics: { [operations] in operations.metricsText() })
@@ -199,6 +210,7 @@ struct Wiring {
         service.redaction = try redaction()
         service.webhooks = webhookIngressSettings(producer: producer, registry: jobs)
         service.batches = batches
+        service.syncWaiters = syncWaiters
         return service
     }
 

@@ -19,10 +19,12 @@ struct ServeCommand: AsyncParsableCommand {
             // the ledger writes what arrived, and the producer flushes last.
             let board = wiring.statusBoard(store: store, producer: producer, role: "serve")
             let batches = try wiring.batchService(producer: producer, store: store)
+            let sync = wiring.syncResults()
             return [producer] + (try wiring.ledger(store: store, producer: producer))
                 + (try wiring.workerServices(producer: producer))
                 + [try wiring.webhookDispatcher(producer: producer, registered: store)]
-                + [board, batches, try wiring.ingress(producer: producer, jobs: store, tenancy: store, board: board, batches: batches)]
+                + [board, batches, sync.listener]
+                + [try wiring.ingress(producer: producer, jobs: store, tenancy: store, board: board, batches: batches, syncWaiters: sync.waiters)]
         }
     }
 }
@@ -44,7 +46,8 @@ struct IngressCommand: AsyncParsableCommand {
             // Tenants and keys are written by admins through this process too: a writable
             // connection to the same file (the ledger process owns its schema).
             let tenancy = try LedgerStore(existingPath: wiring.configuration.ledger.path)
-            return [producer, board, try wiring.ingress(producer: producer, jobs: store, tenancy: tenancy, board: board)]
+            let sync = wiring.syncResults()
+            return [producer, board, sync.listener, try wiring.ingress(producer: producer, jobs: store, tenancy: tenancy, board: board, syncWaiters: sync.waiters)]
         }
     }
 }
