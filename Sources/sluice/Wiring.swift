@@ -166,7 +166,8 @@ struct Wiring {
         var c = KafkaTopicReader.Configuration(bootstrapServers: configuration.kafka.bootstrapServers, topics: [topics.results])
         c.clientID = "sluice-\(Self.instance)"
         c.groupID = "\(topics.prefix)-sync-results-reader"
-        c.additionalProperties = configuration.kafka.properties
+        // Waiting requests are woken by what this reads: fetch often rather than in half-second waits.
+        c.additionalProperties = ["fetch.wait.max.ms": "50"].merging(configuration.kafka.properties) { _, new in new }
         let waiters = SyncResultWaiters()
         return (waiters, SyncResultListener(reader: c, waiters: waiters, logger: logger))
     }

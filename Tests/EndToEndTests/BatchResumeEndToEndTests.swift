@@ -9,9 +9,11 @@ import Testing
 struct BatchResumeEndToEndTests {
     @Test("a batch whose ingest was killed is resumed after restart; every custom_id once, no queued line queued again", .timeLimit(.minutes(8)))
     func resumeAfterKill() async throws {
-        let lineCount = 20_000
-        // One chunk of 500 awaiting the broker at a time keeps the ingest slow enough to be
-        // caught in the middle; a 3 s lease lets the restarted process take the batch soon.
+        let lineCount = 4_000
+        // 4,000 lines in chunks of 500, one chunk awaiting the broker at a time: slow enough to be
+        // caught in the middle (an isolated run queues about 5,000 lines a second), small enough
+        // not to crowd the dev broker that the whole suite shares (20,000 lines did). A 3 s
+        // lease lets the restarted process take the batch soon.
         let d = try Deployment(
             name: "batch-resume", workerConcurrency: 32,
             extraYAML: "batches:\n  ingest_window: 500\n  ingest_lease_seconds: 3\n")
