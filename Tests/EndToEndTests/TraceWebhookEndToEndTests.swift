@@ -23,13 +23,15 @@ struct TraceWebhookEndToEndTests {
         defer { collector.kill() }
         try await waitUntil("the collector listens", timeout: .seconds(20)) { Harness.isListening(port: otlpPort) }
         try "\ntracing:\n  otlp_endpoint: http://127.0.0.1:\(otlpPort)\n  export_interval_ms: 200\n".appendLine(to: d.configPath)
-        let hookPort = Harness.freePort()
         let received = d.dir + "/received.jsonl"
         try await d.applyTopics()
         try await d.startStub()
         // Every job's first call is refused with 429 and Retry-After: 1; the second succeeds.
         try await d.setStubFaults(["fail_first_calls": 1, "retry_after_seconds": 1])
         try await d.startSluice("serve", role: "serve")
+        // Chosen just before use: a port picked at the start was taken by another suite's
+        // process meanwhile once (the suites run in parallel), and the callbacks met its 404s.
+        let hookPort = Harness.freePort()
         let receiver = try await WebhookEndToEndTests.startReceiver(d, port: hookPort, secret: secret, log: received)
         defer { receiver.kill() }
 

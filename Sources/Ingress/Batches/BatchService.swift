@@ -275,8 +275,9 @@ public final class BatchService: Service, Sendable {
         return summary
     }
 
-    /// Sends a chunk, retrying a broker that is briefly away; job ids are derived, so a chunk
-    /// sent twice queues nothing twice in the ledger.
+    /// Sends a chunk, retrying a broker that is briefly away when nothing of the chunk can
+    /// have been stored (or, without leases, in any case: job ids are derived, so the ledger
+    /// records a chunk sent twice once, though workers may run a job twice).
     private func enqueueRetrying(_ jobs: [(job: JobEnvelope, customID: String)], alreadyQueued: Set<String>) async throws {
         var attempt = 0
         while true {
@@ -285,7 +286,11 @@ public final class BatchService: Service, Sendable {
                 return
             } catch {
                 attempt += 1
-                guard attempt < 5, !Task.isCancelled else { throw error }
+                // A chunk the broker may have stored in part must not simply go again: workers
+                // would run both copies of a job. Where batches can be resumed, the resume reads
+                // the job topic first and queues only what is missing.
+                let uncertain = (error as? EnqueueError)?.mayHaveBeenQueued ?? true
+                guard attempt < 5, !Task.isCancelled, !(uncertain && leases != nil) else { throw error }
                 logger.warning("batch chunk not queued; retrying", metadata: ["attempt": "\(attempt)", "error": "\(error)"])
                 try await Task.sleep(for: .milliseconds(500 * attempt))
             }
