@@ -40,7 +40,7 @@ struct BatchResumeEndToEndTests {
             let recorded = try probe.int("SELECT count(*) FROM batch_requests WHERE batch_id = ?", [id])
             let status = try probe.string("SELECT status FROM batches WHERE id = ?", [id])
             guard status == "validating" else { throw HarnessError("the ingest finished (\(status ?? "nil")) before it could be killed") }
-            return recorded >= 1_000 && recorded < lineCount
+            return recorded >= 1_500 && recorded < lineCount
         }
         d.processes["serve"]?.kill()
         _ = await d.processes["serve"]?.exitStatus()
@@ -72,16 +72,17 @@ struct BatchResumeEndToEndTests {
         #expect(completed >= Int64(lineCount) * 99 / 100)
         #expect(output.allSatisfy { $0["response"]?["status_code"] == 200 })
 
-        // A line queued before the kill is not queued again: a job the stub saw twice is one
-        // whose call had begun before the kill (its worker died with it).
+        // A line queued before the kill is not queued again: queueing the recorded lines again
+        // would run at least 1,000 jobs twice. Calls beyond one per line come only from the
+        // workers' at-least-once: calls under way at the kill, and jobs a consumer-group
+        // rebalance after the restart hands out again (the dead member leaves the group only
+        // after its session timeout), fewer than 500 here.
         let after = try await d.stubCalls()
-        let twice = after.perJob.filter { $0.value > 1 }.map(\.key)
-        #expect(twice.allSatisfy { before.perJob[$0] != nil }, "jobs run twice without a call before the kill: \(twice.filter { before.perJob[$0] == nil }.prefix(5))")
-        #expect(after.total <= lineCount + before.total)
+        #expect(after.total - lineCount - before.total < 500, "calls: \(after.total) for \(lineCount) lines, \(before.total) before the kill")
         #expect(after.perJob.count == lineCount)
         // The resume path ran (not a restart after the ingest had finished anyway).
         let log = (try? String(contentsOfFile: "\(d.dir)/serve.log", encoding: .utf8)) ?? ""
         #expect(log.contains("resuming batch ingest"))
-        #expect(recordedAtKill >= 1_000 && recordedAtKill < lineCount)
+        #expect(recordedAtKill >= 1_500 && recordedAtKill < lineCount)
     }
 }
