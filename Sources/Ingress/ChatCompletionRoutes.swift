@@ -22,6 +22,9 @@ struct ChatCompletionRoutes: Sendable {
     let configuration: IngressConfiguration
     let clock: WallClock
     let logger: Logger
+    /// Wakes the handler when its result passes on the results topic; nil: it reads the ledger
+    /// at short intervals the whole time.
+    var waiters: SyncResultWaiters? = nil
 
     /// Between ledger reads while waiting: short at first (a fast provider answers in tens of
     /// milliseconds), then longer so that many waiting requests do not hammer SQLite.
@@ -50,6 +53,9 @@ struct ChatCompletionRoutes: Sendable {
             request: admitted.request.request, webhook: admitted.request.webhook, metadata: admitted.request.metadata,
             deadlineMs: admitted.request.deadlineMs, createdAtMs: nowMs,
             traceparent: IngressService.traceparent(request.headers[.traceparent]))
+        // Registered before the job is queued: its result can come back before the wait begins.
+        waiters?.expect(job.id)
+        defer { waiters?.forget(job.id) }
         do {
             try await admission.enqueueAdmitted(job, admitted, keyID: principal.keyID)
         } catch {
@@ -63,6 +69,9 @@ struct ChatCompletionRoutes: Sendable {
 
     private func awaitResult(_ job: JobEnvelope) async throws -> Response {
         let deadline = ContinuousClock.now + .milliseconds(configuration.syncTimeoutMs)
+        if let waiters, let view = try await SyncResultWait(waiters: waiters, jobs: jobs).awaitTerminal(job, until: deadline) {
+            return try answer(view, job: job)
+        }
         var polls = 0
         while ContinuousClock.now < deadline {
             let delay = Self.pollDelaysMs[min(polls, Self.pollDelaysMs.count - 1)]
@@ -76,6 +85,10 @@ struct ChatCompletionRoutes: Sendable {
                 continue
             }
             guard let view, view.status.isTerminal else { continue }
+            return try answer(view, job: job)
+        }
+        // One last look: the result may have been recorded as the time ran out.
+        if let view = try? await jobs.job(id: job.id, tenant: job.tenant), view.status.isTerminal {
             return try answer(view, job: job)
         }
         var headers = HTTPFields()

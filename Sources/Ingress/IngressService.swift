@@ -33,6 +33,9 @@ public struct IngressService: Service {
     /// Reads `sluice.control` from its end for key revocations and tenant changes (see
     /// ``TenancyControlListener``); nil leaves them to the periodic re-read of the tables.
     public var control: KafkaTopicReader?
+    /// Wakes synchronous completions when their results pass (a ``SyncResultListener`` feeds
+    /// it); nil: they read the ledger at short intervals.
+    public var syncWaiters: SyncResultWaiters?
     private let operations: IngressOperations
 
     /// - Parameters:
@@ -136,7 +139,8 @@ public struct IngressService: Service {
                 settings: webhooks, keys: keys, clock: clock, retryAfterSeconds: configuration.retryAfterSeconds, logger: logger)
             router.addRoutes(routes.collection(), atPath: "/v1/webhooks")
         }
-        let completions = ChatCompletionRoutes(keys: keys, admission: jobRoutes, configuration: configuration, clock: clock, logger: logger)
+        let completions = ChatCompletionRoutes(
+            keys: keys, admission: jobRoutes, configuration: configuration, clock: clock, logger: logger, waiters: syncWaiters)
         router.addRoutes(completions.collection(), atPath: "/v1/chat/completions")
         if let batches {
             BatchRoutes.registerAll(

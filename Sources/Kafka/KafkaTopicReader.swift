@@ -39,6 +39,10 @@ public final class KafkaTopicReader: Sendable {
         /// only what happens from now on (its past is known from elsewhere). The reader is
         /// caught up at once. Default: false (from the beginning).
         public var startsAtEnd: Bool = false
+        /// Starts each partition at its first record written at or after this time (Unix ms,
+        /// the records' timestamps) instead of at the beginning; a partition whose broker cannot
+        /// look up times is read from the beginning. Default: nil (from the beginning).
+        public var startTimestampMs: Int64?
 
         public init(bootstrapServers: String, topics: [String]) {
             self.bootstrapServers = bootstrapServers
@@ -104,15 +108,17 @@ public final class KafkaTopicReader: Sendable {
         let topics = configuration.topics
         let timeout = Int32(clamping: configuration.timeoutMs)
         let atEnd = configuration.startsAtEnd
+        let since = configuration.startTimestampMs
         let result = await DedicatedThread.run(name: "sluice-reader-start") {
-            Result { () throws(KafkaError) -> [Partition: Int64] in
-                try Self.assign(handle.pointer, topics: topics, atEnd: atEnd, timeoutMs: timeout)
+            Result { () throws(KafkaError) -> (ends: [Partition: Int64], starts: [Partition: Int64]) in
+                try Self.assign(handle.pointer, topics: topics, atEnd: atEnd, sinceMs: since, timeoutMs: timeout)
             }
         }
-        let ends = try result.get()
+        let (ends, starts) = try result.get()
         state.withLock { state in
             state.ends = ends
-            state.positions = atEnd ? ends : ends.mapValues { _ in 0 }
+            // Partitions without a known start offset are read from the beginning (0).
+            state.positions = ends.mapValues { _ in 0 }.merging(starts) { _, start in start }
             state.startedAt = .now
         }
         logger.debug("topic reader assigned", metadata: ["topics": "\(topics)", "partitions": "\(ends.count)"])
@@ -122,9 +128,19 @@ public final class KafkaTopicReader: Sendable {
     ///
     /// - Throws: `KafkaError` (`isFatal`) when the instance hit a fatal error.
     public func poll() throws(KafkaError) -> KafkaMessage? {
+        try poll(waitingUpToMs: 0)
+    }
+
+    /// The next fetched record, waiting up to `waitingUpToMs` for one; nil when none came.
+    ///
+    /// - Important: Blocks the calling thread: call it from a dedicated thread, never from the
+    ///   cooperative pool.
+    public func poll(waitingUpToMs: Int) throws(KafkaError) -> KafkaMessage? {
         guard !state.withLock({ $0.closed }) else { return nil }
         let rk = client.handle.pointer
-        while let message = rd_kafka_consumer_poll(rk, 0) {
+        var wait = Int32(clamping: max(0, waitingUpToMs))
+        while let message = rd_kafka_consumer_poll(rk, wait) {
+            wait = 0
             defer { rd_kafka_message_destroy(message) }
             let err = message.pointee.err
             if err == RD_KAFKA_RESP_ERR_NO_ERROR {
@@ -176,7 +192,11 @@ public final class KafkaTopicReader: Sendable {
 
     // MARK: - Blocking
 
-    private static func assign(_ rk: OpaquePointer, topics: [String], atEnd: Bool, timeoutMs: Int32) throws(KafkaError) -> [Partition: Int64] {
+    /// Assigns every partition of `topics`: at its end (`atEnd`), at the first record at or after
+    /// `sinceMs`, or at the beginning. Returns the end offsets and the start offsets it knows.
+    private static func assign(
+        _ rk: OpaquePointer, topics: [String], atEnd: Bool, sinceMs: Int64?, timeoutMs: Int32
+    ) throws(KafkaError) -> (ends: [Partition: Int64], starts: [Partition: Int64]) {
         var ends: [Partition: Int64] = [:]
         for topic in topics {
             let count = try partitionCount(rk, topic: topic, timeoutMs: timeoutMs)
@@ -194,14 +214,37 @@ public final class KafkaTopicReader: Sendable {
             throw KafkaError(code: .invalidArgument, message: "rd_kafka_topic_partition_list_new failed", isRetriable: false)
         }
         defer { rd_kafka_topic_partition_list_destroy(list) }
-        for (key, end) in ends {
-            // The end as an absolute offset, not OFFSET_END: a record produced between the
-            // watermark query and the assignment is still read.
-            rd_kafka_topic_partition_list_add(list, key.topic, key.partition).pointee.offset = atEnd ? end : sluice_offset_beginning()
+        var starts: [Partition: Int64] = [:]
+        if atEnd {
+            for (key, end) in ends {
+                // The end as an absolute offset, not OFFSET_END: a record produced between the
+                // watermark query and the assignment is still read.
+                rd_kafka_topic_partition_list_add(list, key.topic, key.partition).pointee.offset = end
+            }
+            starts = ends
+        } else {
+            for key in ends.keys {
+                // offsets_for_times takes the timestamp in the offset field and answers the offset there.
+                rd_kafka_topic_partition_list_add(list, key.topic, key.partition).pointee.offset = sinceMs ?? sluice_offset_beginning()
+            }
+        }
+        if !atEnd, sinceMs != nil {
+            let lookup = rd_kafka_offsets_for_times(rk, list, timeoutMs)
+            for index in 0..<Int(list.pointee.cnt) {
+                let element = list.pointee.elems[index]
+                let key = Partition(topic: String(cString: element.topic), partition: element.partition)
+                if lookup != RD_KAFKA_RESP_ERR_NO_ERROR || element.err != RD_KAFKA_RESP_ERR_NO_ERROR || element.offset < 0 {
+                    // No record at or after the time (-1: start at the end), or no answer:
+                    // the end, or the beginning to be safe.
+                    let found = lookup == RD_KAFKA_RESP_ERR_NO_ERROR && element.err == RD_KAFKA_RESP_ERR_NO_ERROR
+                    list.pointee.elems[index].offset = found ? (ends[key] ?? sluice_offset_beginning()) : sluice_offset_beginning()
+                }
+                if list.pointee.elems[index].offset >= 0 { starts[key] = list.pointee.elems[index].offset }
+            }
         }
         let err = rd_kafka_assign(rk, list)
         guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(err, context: "assigning \(topics)") }
-        return ends
+        return (ends, starts)
     }
 
     private static func partitionCount(_ rk: OpaquePointer, topic: String, timeoutMs: Int32) throws(KafkaError) -> Int32 {

@@ -449,7 +449,7 @@ public struct LLMWorkerPool: Service {
             WorkerMetrics.queueWait(job, startedAtMs: callStart)
         }
         let jobLogger = logger.forJob(job)
-        let (outcome, status, snapshot) = await execute(job, on: deployment)
+        let (outcome, status, snapshot) = await execute(job, on: deployment, attempt: attempt)
         let latencyMs = clock.nowMs().subtractingReportingOverflow(callStart).partialValue
         jobLogger.debug(
             "provider call finished",
@@ -506,6 +506,7 @@ public struct LLMWorkerPool: Service {
         ]
         if let status = error.providerStatus { detail["provider_status"] = .int(Int64(status)) }
         let retrying = audit(.retrying, job, attempt: attempt, detail: detail)
+        WorkerSpans.retry(job, attempt: attempt, delayMs: delayMs, via: local ? "local_wait" : "retry_topic", error: error, deployment: deployment.label)
 
         guard local else {
             var next = item.job
@@ -533,7 +534,7 @@ public struct LLMWorkerPool: Service {
 
     /// One provider call: its outcome, the HTTP status if there was an answer, and the rate
     /// limits the answer reported.
-    private func execute(_ job: JobEnvelope, on deployment: ProviderDeployment) async -> (ProviderOutcome, Int?, RateLimitSnapshot?) {
+    private func execute(_ job: JobEnvelope, on deployment: ProviderDeployment, attempt: Int) async -> (ProviderOutcome, Int?, RateLimitSnapshot?) {
         // The call is a span of its own in the job's trace: the provider sees its span id.
         let parent = job.traceparent.flatMap(TraceContext.init(traceparent:))
         let span = parent?.child()
@@ -561,7 +562,7 @@ public struct LLMWorkerPool: Service {
         if let span, SpanRecorder.isEnabled {
             var attributes = [
                 "sluice.job_id": job.id, "sluice.tenant": job.tenant, "sluice.deployment": deployment.label,
-                "sluice.provider": deployment.provider, "sluice.outcome": result.0.name,
+                "sluice.provider": deployment.provider, "sluice.outcome": result.0.name, "sluice.attempt": String(attempt),
             ]
             if let status = result.1 { attributes["http.response.status_code"] = String(status) }
             SpanRecorder.record(FinishedSpan(

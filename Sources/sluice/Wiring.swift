@@ -169,7 +169,29 @@ struct Wiring {
     func batchService(producer: KafkaProducer, store: any BatchStore) throws -> BatchService {
         BatchService(
             store: store, enqueuer: JobEnqueuer(producer: producer, topics: topics, actor: "ingress:\(Self.instance)"),
-            configuration: configuration.batches, directory: filesDirectory, redaction: try redaction(), logger: logger)
+            configuration: configuration.batches, directory: filesDirectory, redaction: try redaction(),
+            finder: QueuedJobFinder(reader: queuedJobReader, logger: logger), logger: logger)
+    }
+
+    /// The waiters of synchronous completions and the listener that wakes them (add the
+    /// listener to the group before the ingress).
+    func syncResults() -> (waiters: SyncResultWaiters, listener: SyncResultListener) {
+        var c = KafkaTopicReader.Configuration(bootstrapServers: configuration.kafka.bootstrapServers, topics: [topics.results])
+        c.clientID = "sluice-\(Self.instance)"
+        c.groupID = "\(topics.prefix)-sync-results-reader"
+        // Waiting requests are woken by what this reads: fetch often rather than in half-second waits.
+        c.additionalProperties = ["fetch.wait.max.ms": "50"].merging(configuration.kafka.properties) { _, new in new }
+        let waiters = SyncResultWaiters()
+        return (waiters, SyncResultListener(reader: c, waiters: waiters, logger: logger))
+    }
+
+    /// Connection settings of the reader that finds a resumed batch's queued jobs.
+    var queuedJobReader: KafkaTopicReader.Configuration {
+        var c = KafkaTopicReader.Configuration(bootstrapServers: configuration.kafka.bootstrapServers, topics: [])
+        c.clientID = "sluice-\(Self.instance)"
+        c.groupID = "\(topics.prefix)-batch-resume-reader"
+        c.additionalProperties = configuration.kafka.properties
+        return c
     }
 
 
@@ -185,7 +207,7 @@ struct Wiring {
     ///   - batches: serves files and batches when given.
     func ingress(
         producer: KafkaProducer, jobs: any JobLookup & AuditReader & WebhookRegistry, tenancy: (any TenantDirectory)?, board: StatusBoard? = nil,
-        batches: BatchService? = nil
+        batches: BatchService? = nil, syncWaiters: SyncResultWaiters? = nil
     ) throws -> IngressService {
         try operations.addBrokerCheck(self)
         var ingressOperations = IngressOperations(readiness: operations.readiness, metrics: { [operations] in operations.metricsText() })
@@ -206,6 +228,7 @@ struct Wiring {
         service.batches = batches
         // Only the ledger's keys and tenant rows change at runtime.
         if tenancy != nil { service.control = try tenancyControlReader() }
+        service.syncWaiters = syncWaiters
         return service
     }
 

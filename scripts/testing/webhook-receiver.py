@@ -3,7 +3,7 @@
 
 Verifies every request with the Standard Webhooks library (the reference implementation, not
 Sluice's code) and appends one JSON line per request to the log file:
-{"webhook_id", "type", "subject", "verified", "error"?}. Answers 204 when verified, 400 when not.
+{"webhook_id", "type", "subject", "verified", "traceparent", "error"?}. Answers 204 when verified, 400 when not.
 
 Usage: webhook-receiver.py PORT SECRET LOGFILE
 """
@@ -22,7 +22,7 @@ class Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("content-length") or 0)
         body = self.rfile.read(length)
         headers = {k.lower(): v for k, v in self.headers.items()}
-        entry = {"webhook_id": headers.get("webhook-id")}
+        entry = {"webhook_id": headers.get("webhook-id"), "traceparent": headers.get("traceparent")}
         try:
             payload = verifier.verify(body, headers)
             entry.update(verified=True, type=payload.get("type"), subject=(payload.get("data") or {}).get("id"))

@@ -32,6 +32,7 @@ struct BatchRoutes: Sendable {
             retryAfterSeconds: configuration.retryAfterSeconds, logger: logger)
         router.addRoutes(routes.collection(), atPath: "/v1")
         router.addRoutes(MessageBatchRoutes(batches: routes).collection(), atPath: "/v1/messages/batches")
+        service.setLineValidator(BatchLineValidator(requests: validator, endpoint: "/v1/chat/completions", maxLineBytes: configuration.maxBodyBytes))
     }
 
     /// The collection, to be added at `/v1`: files and batches, any key of the tenant.

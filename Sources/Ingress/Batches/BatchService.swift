@@ -13,10 +13,17 @@ import Synchronization
 /// out at the producer's rate rather than one round trip per job. Bad lines go to the batch's
 /// error part file. Cancelling stops an ingest between chunks and then asks the workers to
 /// cancel every job of the batch that has no result, through the job-cancel path.
+///
+/// An ingest holds a lease on its batch (``BatchIngestLeases``). When a process dies mid-ingest,
+/// the batch service that finds the lapsed lease (every half lease) resumes it: it reads the
+/// job topic for the batch's jobs that did get queued (``QueuedJobFinder``), then reads the
+/// input again and queues only the others. Job ids are derived from batch id and line, so the
+/// second reading names the same jobs as the first. See `BatchService+Resume.swift`.
 public final class BatchService: Service, Sendable {
     /// Work handed over by the routes.
     enum Work: Sendable {
-        case ingest(StoredBatch, inputPath: String, validator: BatchLineValidator)
+        /// `resumed`: a batch whose first ingest died; some of its jobs may be queued.
+        case ingest(StoredBatch, inputPath: String, validator: BatchLineValidator, resumed: Bool)
         case cancel(batchID: String, tenant: String)
     }
 
@@ -30,13 +37,19 @@ public final class BatchService: Service, Sendable {
     public let directory: String
     let clock: WallClock
     let logger: Logger
+    /// Leases on batches being ingested, when the store keeps them.
+    let leases: (any BatchIngestLeases)?
+    /// Reads the job topic when a batch is resumed; without it no batch is resumed.
+    let finder: QueuedJobFinder?
     private let work: AsyncStream<Work>
-    private let submit: AsyncStream<Work>.Continuation
-    private let state = Mutex(State())
+    let submit: AsyncStream<Work>.Continuation
+    let state = Mutex(State())
 
-    private struct State {
+    struct State {
         var ingesting: Set<String> = []
         var cancelRequested: Set<String> = []
+        /// How the routes check lines; known once they are registered (resumes wait for it).
+        var lineValidator: BatchLineValidator?
     }
 
     /// Jobs per produce call.
@@ -44,9 +57,11 @@ public final class BatchService: Service, Sendable {
 
     public init(
         store: any BatchStore, enqueuer: JobEnqueuer, configuration: BatchesConfiguration, directory: String,
-        clock: WallClock = .system, redaction: IngressRedaction? = nil, logger: Logger
+        clock: WallClock = .system, redaction: IngressRedaction? = nil, finder: QueuedJobFinder? = nil, logger: Logger
     ) {
         self.redaction = redaction
+        self.leases = store as? any BatchIngestLeases
+        self.finder = finder
         self.store = store
         self.enqueuer = enqueuer
         self.configuration = configuration
@@ -60,6 +75,7 @@ public final class BatchService: Service, Sendable {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         // At graceful shutdown no new work is taken; work under way finishes.
         await withDiscardingTaskGroup { group in
+            group.addTask { try? await cancelWhenGracefulShutdown { await self.resumeOrphans() } }
             for await item in work.cancelOnGracefulShutdown() {
                 group.addTask { await self.perform(item) }
             }
@@ -68,7 +84,7 @@ public final class BatchService: Service, Sendable {
 
     func ingest(_ batch: StoredBatch, inputPath: String, validator: BatchLineValidator) {
         state.withLock { _ = $0.ingesting.insert(batch.id) }
-        submit.yield(.ingest(batch, inputPath: inputPath, validator: validator))
+        submit.yield(.ingest(batch, inputPath: inputPath, validator: validator, resumed: false))
     }
 
     /// Stops the batch's ingest (if one runs) and cancels its unfinished jobs.
@@ -83,8 +99,8 @@ public final class BatchService: Service, Sendable {
 
     private func perform(_ item: Work) async {
         switch item {
-        case .ingest(let batch, let path, let validator):
-            await runIngest(batch, inputPath: path, validator: validator)
+        case .ingest(let batch, let path, let validator, let resumed):
+            await runLeasedIngest(batch, inputPath: path, validator: validator, resumed: resumed)
             let cancelled = state.withLock { state in
                 state.ingesting.remove(batch.id)
                 return state.cancelRequested.contains(batch.id)
@@ -95,16 +111,24 @@ public final class BatchService: Service, Sendable {
         }
     }
 
-    private func isCancelled(_ batchID: String) -> Bool {
+    func isCancelled(_ batchID: String) -> Bool {
         state.withLock { $0.cancelRequested.contains(batchID) }
     }
 
     // MARK: - Ingest
 
-    private func runIngest(_ batch: StoredBatch, inputPath: String, validator: BatchLineValidator) async {
+    /// - Parameters:
+    ///   - lease: stops the ingest (without a verdict on the batch) when another process took
+    ///     the batch over.
+    ///   - alreadyQueued: jobs found on the job topic (a resumed ingest): not queued again.
+    func runIngest(
+        _ batch: StoredBatch, inputPath: String, validator: BatchLineValidator, lease: IngestLease? = nil,
+        alreadyQueued: Set<String> = []
+    ) async {
         let started = ContinuousClock.now
         do {
-            let summary = try await ingestLines(batch, inputPath: inputPath, validator: validator)
+            let summary = try await ingestLines(
+                batch, inputPath: inputPath, validator: validator, lease: lease, alreadyQueued: alreadyQueued)
             if summary.lines == 0 {
                 try await store.failBatch(
                     batchID: batch.id, errors: Self.errors(code: "empty_file", message: "The input file has no requests.", line: nil),
@@ -122,13 +146,24 @@ public final class BatchService: Service, Sendable {
                 "batch ingested",
                 metadata: [
                     "batch_id": "\(batch.id)", "lines": "\(summary.lines)", "jobs": "\(summary.jobs)", "invalid": "\(summary.invalid)",
-                    "elapsed": "\(ContinuousClock.now - started)",
+                    "elapsed": "\(ContinuousClock.now - started)", "already_queued": "\(alreadyQueued.count)",
                 ])
+        } catch IngestLease.Lost.lost {
+            logger.warning("batch ingest stopped: another process took the batch over", metadata: ["batch_id": "\(batch.id)"])
+        } catch let interrupted as QueueingInterrupted where lease != nil && leases != nil {
+            // The broker is away for longer than the chunk's retries: the batch is not failed for
+            // that. Its lease is let go, so the next round of resumes (any process's) takes it
+            // up again and queues what is still missing.
+            logger.error(
+                "batch ingest interrupted: the broker did not take its jobs; it will be resumed",
+                metadata: ["batch_id": "\(batch.id)", "error": "\(Truncation.prefix("\(interrupted.underlying)", maxBytes: 1_024))"])
+            if let lease, let leases { _ = try? await leases.renewIngest(batchID: batch.id, owner: lease.owner, untilMs: 0) }
         } catch {
-            logger.error("batch ingest failed", metadata: ["batch_id": "\(batch.id)", "error": "\(error)"])
+            let reason = Truncation.prefix("\((error as? QueueingInterrupted)?.underlying ?? error)", maxBytes: 1_024)
+            logger.error("batch ingest failed", metadata: ["batch_id": "\(batch.id)", "error": "\(reason)"])
             try? await store.failBatch(
                 batchID: batch.id,
-                errors: Self.errors(code: "ingest_failed", message: "The batch could not be queued: \(error)", line: nil),
+                errors: Self.errors(code: "ingest_failed", message: "The batch could not be queued: \(reason)", line: nil),
                 nowMs: clock.nowMs())
         }
     }
@@ -141,23 +176,28 @@ public final class BatchService: Service, Sendable {
         var tooMany: JSONValue?
     }
 
-    private func ingestLines(_ batch: StoredBatch, inputPath: String, validator: BatchLineValidator) async throws -> Summary {
+    private func ingestLines(
+        _ batch: StoredBatch, inputPath: String, validator: BatchLineValidator, lease: IngestLease?, alreadyQueued: Set<String>
+    ) async throws -> Summary {
         let reader = try LineReader(path: inputPath, maxLineBytes: validator.maxLineBytes)
         let invalidLines = InvalidLines(path: "\(directory)/\(batch.id).invalid.jsonl")
         defer { invalidLines.close() }
         var summary = Summary()
         var seen = Set<String>()
-        var chunk: [(job: JobEnvelope, customID: String)] = []
+        var chunk: [(job: JobEnvelope, customID: String, line: Int)] = []
         let window = max(1, configuration.ingestWindow / Self.chunkSize)
         let nowMs = clock.nowMs()
+        // Lines are judged as of the batch's creation, so that a resumed ingest judges every
+        // line as the first one did (a `deadline` that has passed meanwhile) and names the same jobs.
+        let judgedAtMs = batch.createdAtMs
 
         try await withThrowingTaskGroup(of: Void.self) { group in
             var inFlight = 0
             func flush() async throws {
                 guard !chunk.isEmpty else { return }
                 let jobs = chunk
-                let first = summary.jobs - chunk.count
                 chunk.removeAll(keepingCapacity: true)
+                try lease?.check()
                 if inFlight >= window {
                     try await group.next()
                     inFlight -= 1
@@ -167,10 +207,12 @@ public final class BatchService: Service, Sendable {
                 group.addTask {
                     try await self.store.addRequests(
                         batchID: batch.id,
-                        jobs.enumerated().map { index, item in
-                            BatchRequest(ordinal: first + index, customID: item.customID, jobID: item.job.id)
-                        })
-                    try await self.enqueueRetrying(jobs)
+                        jobs.map { BatchRequest(ordinal: $0.line, customID: $0.customID, jobID: $0.job.id) })
+                    do {
+                        try await self.enqueueRetrying(jobs.map { ($0.job, $0.customID) }, alreadyQueued: alreadyQueued)
+                    } catch {
+                        throw QueueingInterrupted(underlying: error)
+                    }
                 }
                 inFlight += 1
             }
@@ -184,7 +226,8 @@ public final class BatchService: Service, Sendable {
                         line: summary.lines)
                     break
                 }
-                if summary.lines % Self.chunkSize == 0, isCancelled(batch.id) { break }
+                // Checked at the first line too: a resumed batch that was being cancelled queues nothing.
+                if (summary.lines - 1) % Self.chunkSize == 0, isCancelled(batch.id) { break }
                 switch line {
                 case .tooLong(let bytes):
                     summary.invalid += 1
@@ -192,7 +235,7 @@ public final class BatchService: Service, Sendable {
                         line: summary.lines, customID: nil, code: "line_too_long",
                         message: "The line is \(bytes) bytes; the limit is \(validator.maxLineBytes) (ingress.max_body_bytes).")
                 case .line(let bytes):
-                    switch validator.validate(bytes, nowMs: nowMs) {
+                    switch validator.validate(bytes, nowMs: judgedAtMs) {
                     case .invalid(let customID, let code, let message):
                         summary.invalid += 1
                         try invalidLines.append(line: summary.lines, customID: customID, code: code, message: message)
@@ -217,11 +260,11 @@ public final class BatchService: Service, Sendable {
                         }
                         summary.model = summary.model ?? request.model
                         let job = JobEnvelope(
-                            id: StoredBatch.jobID(batchID: batch.id, ordinal: summary.jobs), tenant: batch.tenant, model: request.model,
+                            id: StoredBatch.jobID(batchID: batch.id, line: summary.lines), tenant: batch.tenant, model: request.model,
                             priority: .p2, request: body, metadata: request.metadata, deadlineMs: request.deadlineMs,
                             createdAtMs: nowMs, batchID: batch.id, traceparent: IngressService.traceparent(nil))
                         summary.jobs += 1
-                        chunk.append((job, customID))
+                        chunk.append((job, customID, summary.lines))
                         if chunk.count >= Self.chunkSize { try await flush() }
                     }
                 }
@@ -232,21 +275,31 @@ public final class BatchService: Service, Sendable {
         return summary
     }
 
-    /// Sends a chunk, retrying a broker that is briefly away; job ids are derived, so a chunk
-    /// sent twice queues nothing twice in the ledger.
-    private func enqueueRetrying(_ jobs: [(job: JobEnvelope, customID: String)]) async throws {
+    /// Sends a chunk, retrying a broker that is briefly away when nothing of the chunk can
+    /// have been stored (or, without leases, in any case: job ids are derived, so the ledger
+    /// records a chunk sent twice once, though workers may run a job twice).
+    private func enqueueRetrying(_ jobs: [(job: JobEnvelope, customID: String)], alreadyQueued: Set<String>) async throws {
         var attempt = 0
         while true {
             do {
-                try await enqueuer.enqueue(batch: jobs)
+                try await enqueuer.enqueue(batch: jobs, alreadyQueued: alreadyQueued)
                 return
             } catch {
                 attempt += 1
-                guard attempt < 5, !Task.isCancelled else { throw error }
+                // A chunk the broker may have stored in part must not simply go again: workers
+                // would run both copies of a job. Where batches can be resumed, the resume reads
+                // the job topic first and queues only what is missing.
+                let uncertain = (error as? EnqueueError)?.mayHaveBeenQueued ?? true
+                guard attempt < 5, !Task.isCancelled, !(uncertain && leases != nil) else { throw error }
                 logger.warning("batch chunk not queued; retrying", metadata: ["attempt": "\(attempt)", "error": "\(error)"])
                 try await Task.sleep(for: .milliseconds(500 * attempt))
             }
         }
+    }
+
+    /// A chunk the broker did not take after its retries.
+    struct QueueingInterrupted: Error {
+        var underlying: any Error
     }
 
     static func errors(code: String, message: String, line: Int?) -> JSONValue {

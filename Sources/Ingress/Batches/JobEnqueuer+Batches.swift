@@ -9,7 +9,11 @@ extension JobEnqueuer {
     /// - Throws: ``EnqueueError`` when the broker did not take every record in time; the jobs
     ///   that were taken stay queued (a repeated call with the same job ids is harmless: the
     ///   ledger keys everything by job id).
-    public func enqueue(batch jobs: [(job: JobEnvelope, customID: String)]) async throws {
+    ///
+    /// - Parameter alreadyQueued: jobs whose record is on the job topic already (a resumed
+    ///   ingest found them there): only their `job.accepted` is sent again, which the ledger
+    ///   ignores when it has it (its id is derived from the job id).
+    public func enqueue(batch jobs: [(job: JobEnvelope, customID: String)], alreadyQueued: Set<String> = []) async throws {
         var records: [KafkaProducerMessage] = []
         records.reserveCapacity(jobs.count * 2)
         for (job, customID) in jobs {
@@ -22,7 +26,9 @@ extension JobEnqueuer {
             let accepted = AuditEvent(
                 type: .accepted, tenant: job.tenant, jobID: job.id, attempt: job.attempt, atMs: job.createdAtMs, actor: actor,
                 detail: .object(detail))
-            records.append(KafkaProducerMessage(topic: topics.jobs(job.priority), key: job.tenant, schema: JobEnvelope.schema, job: job, value: job))
+            if !alreadyQueued.contains(job.id) {
+                records.append(KafkaProducerMessage(topic: topics.jobs(job.priority), key: job.tenant, schema: JobEnvelope.schema, job: job, value: job))
+            }
             records.append(KafkaProducerMessage(topic: topics.audit, key: job.tenant, schema: AuditEvent.schema, job: job, value: accepted))
         }
         let outcome = await producer.sendReportingEach(records)

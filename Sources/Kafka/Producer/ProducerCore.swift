@@ -99,7 +99,9 @@ final class ProducerCore: Sendable {
     /// When the current instance last saw the broker answer UNKNOWN_PRODUCER_ID.
     private let unknownProducerIDs = Mutex(UnknownProducerIDEvents())
 
-    /// Recent UNKNOWN_PRODUCER_ID answers of one instance.
+    static let producerFenced = KafkaError.Code(RD_KAFKA_RESP_ERR_PRODUCER_FENCED)
+
+    /// Recent UNKNOWN_PRODUCER_ID (or PRODUCER_FENCED) answers of one instance.
     private struct UnknownProducerIDEvents {
         var generation: UInt64 = 0
         var times: [ContinuousClock.Instant] = []
@@ -140,6 +142,12 @@ final class ProducerCore: Sendable {
         let callbacks = RDKafkaCallbacks(
             logger: logger,
             onDelivery: { [weak self] id, result in
+                // A dev broker that lost track of this producer after an epoch bump (librdkafka
+                // bumps it when a message timed out) refuses every later record as fenced; like
+                // UNKNOWN_PRODUCER_ID, only a new producer id helps.
+                if case .failure(let error) = result, error.code == Self.producerFenced {
+                    self?.unknownProducerIDs.withLock { $0.record(generation: generation) }
+                }
                 self?.delivered(messageID: id, result: result)
             },
             onUnknownProducerID: { [weak self] in

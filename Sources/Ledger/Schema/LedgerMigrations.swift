@@ -42,6 +42,9 @@ enum LedgerMigrations {
         migrator.registerMigration("v13-tenant-data-keys") { db in
             try createV13(db)
         }
+        migrator.registerMigration("v14-batch-ingest-lease") { db in
+            try createV14BatchIngestLease(db)
+        }
         return migrator
     }
 

@@ -16,10 +16,14 @@ public struct BatchesConfiguration: Sendable, Decodable {
     /// How long a cancelling batch waits for the results of its cancelled jobs before it ends
     /// `cancelled` anyway (lines still without a result are reported cancelled). Default: 600.
     public var cancelGraceSeconds: Int
+    /// How long an ingest's hold on its batch lasts without renewal (it renews every third of
+    /// it): after a process died mid-ingest, another batch service (or the same one restarted)
+    /// resumes the batch once this has passed. Default: 30.
+    public var ingestLeaseSeconds: Int
 
     public init(
         filesDirectory: String? = nil, maxFileBytes: Int = 200 << 20, maxLines: Int = 50_000, ingestWindow: Int = 2_000,
-        finalizeIntervalMs: Int = 1_000, cancelGraceSeconds: Int = 600
+        finalizeIntervalMs: Int = 1_000, cancelGraceSeconds: Int = 600, ingestLeaseSeconds: Int = 30
     ) {
         self.filesDirectory = filesDirectory
         self.maxFileBytes = maxFileBytes
@@ -27,6 +31,7 @@ public struct BatchesConfiguration: Sendable, Decodable {
         self.ingestWindow = ingestWindow
         self.finalizeIntervalMs = finalizeIntervalMs
         self.cancelGraceSeconds = cancelGraceSeconds
+        self.ingestLeaseSeconds = ingestLeaseSeconds
     }
 
     /// `files_directory`, or its default beside the ledger database at `ledgerPath`.
@@ -39,6 +44,7 @@ public struct BatchesConfiguration: Sendable, Decodable {
     enum CodingKeys: String, CodingKey {
         case filesDirectory = "files_directory", maxFileBytes = "max_file_bytes", maxLines = "max_lines"
         case ingestWindow = "ingest_window", finalizeIntervalMs = "finalize_interval_ms", cancelGraceSeconds = "cancel_grace_seconds"
+        case ingestLeaseSeconds = "ingest_lease_seconds"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -50,6 +56,7 @@ public struct BatchesConfiguration: Sendable, Decodable {
         ingestWindow = try c.decodeIfPresent(Int.self, forKey: .ingestWindow) ?? d.ingestWindow
         finalizeIntervalMs = try c.decodeIfPresent(Int.self, forKey: .finalizeIntervalMs) ?? d.finalizeIntervalMs
         cancelGraceSeconds = try c.decodeIfPresent(Int.self, forKey: .cancelGraceSeconds) ?? d.cancelGraceSeconds
+        ingestLeaseSeconds = try c.decodeIfPresent(Int.self, forKey: .ingestLeaseSeconds) ?? d.ingestLeaseSeconds
     }
 
     /// One sentence per value out of range, naming the key.
@@ -65,6 +72,7 @@ public struct BatchesConfiguration: Sendable, Decodable {
         check("ingest_window", ingestWindow, 1...100_000)
         check("finalize_interval_ms", finalizeIntervalMs, 10...3_600_000)
         check("cancel_grace_seconds", cancelGraceSeconds, 0...86_400)
+        check("ingest_lease_seconds", ingestLeaseSeconds, 2...3_600)
         return problems
     }
 }

@@ -97,15 +97,19 @@ public struct StoredBatch: Sendable, Equatable {
         return kind == .openai ? "batch_" + hex : "msgbatch_" + hex
     }
 
-    /// The job id of the batch's `ordinal`-th valid line: a pure function, so that an ingest
-    /// repeated after a crash names the same jobs and a cancellation can name them all.
-    public static func jobID(batchID: String, ordinal: Int) -> String {
-        DerivedID.make("batch-job", batchID, String(ordinal))
+    /// The job id of the batch's request on input line `line` (1-based, blank lines not
+    /// counted): a pure function of batch and line, so that an ingest resumed after a crash
+    /// names the same jobs (and can tell which are queued already) and a cancellation can name
+    /// them all. The line rather than the count of valid lines before it: the id of a line does
+    /// not depend on how the lines before it were judged.
+    public static func jobID(batchID: String, line: Int) -> String {
+        DerivedID.make("batch-line", batchID, String(line))
     }
 }
 
 /// One valid line of a batch and the job that runs it.
 public struct BatchRequest: Sendable, Equatable {
+    /// Orders the output file: the request's input line number.
     public var ordinal: Int
     public var customID: String
     public var jobID: String

@@ -26,11 +26,15 @@ public struct WebhookDelivery: Sendable, Equatable {
     /// Not to be attempted before this time.
     public var notBeforeMs: Int64?
     public var createdAtMs: Int64
+    /// The W3C trace context of the job the event is about (its result record's header): each
+    /// attempt is a span of that trace and sends a child of it as `traceparent`.
+    public var traceparent: String?
 
     public init(
         id: String, tenant: String, subjectID: String, type: String, url: String, endpointID: String, payload: String,
-        attempt: Int = 1, notBeforeMs: Int64? = nil, createdAtMs: Int64
+        attempt: Int = 1, notBeforeMs: Int64? = nil, createdAtMs: Int64, traceparent: String? = nil
     ) {
+        self.traceparent = traceparent
         self.id = id
         self.tenant = tenant
         self.subjectID = subjectID
@@ -63,7 +67,9 @@ extension WebhookDelivery: JSONRepresentable {
             url: try r.string("url"), endpointID: try r.string("endpoint_id"), payload: try r.string("payload"),
             attempt: try r.int("attempt", in: Self.attemptRange),
             notBeforeMs: try r.optionalInt("not_before_ms", in: Wire.timestampRangeMs),
-            createdAtMs: try r.int("created_at_ms", in: Wire.timestampRangeMs))
+            createdAtMs: try r.int("created_at_ms", in: Wire.timestampRangeMs),
+            // A malformed context is dropped (the attempt starts a trace) rather than refusing the delivery.
+            traceparent: r.optional("traceparent")?.stringValue.flatMap { TraceContext(traceparent: $0)?.traceparent })
     }
 
     public var json: JSONValue {
@@ -78,6 +84,7 @@ extension WebhookDelivery: JSONRepresentable {
         w.set("attempt", attempt)
         w.set("not_before_ms", notBeforeMs)
         w.set("created_at_ms", createdAtMs)
+        w.set("traceparent", traceparent)
         return w.json
     }
 }

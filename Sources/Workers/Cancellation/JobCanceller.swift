@@ -64,6 +64,7 @@ struct JobCanceller: Sendable {
             type: .cancelled, tenant: job.tenant, jobID: job.id, attempt: attempt, atMs: nowMs, actor: actor,
             detail: .object(detail), replay: job.replay)
         logger.info("job cancelled", metadata: ["job_id": "\(job.id)", "attempt": "\(attempt)"])
+        WorkerSpans.cancelled(job, attempt: attempt, startedAtMs: startedAtMs, actor: actor)
         switch await publisher.send([
             KafkaProducerMessage(topic: topics.results, key: job.id, schema: ResultEnvelope.schema, job: job, value: result),
             KafkaProducerMessage(topic: topics.audit, key: job.tenant, schema: AuditEvent.schema, job: job, value: event),

@@ -87,7 +87,9 @@ public struct WebhookDispatcher: Service {
         case ResultEnvelope.schema?:
             do {
                 let result = try Wire.decode(ResultEnvelope.self, from: message.value)
-                deliveries = await jobDeliveries(result, webhookURL: message.header(RecordHeader.webhookURL), batchID: message.header(RecordHeader.batchID))
+                deliveries = await jobDeliveries(
+                    result, webhookURL: message.header(RecordHeader.webhookURL), batchID: message.header(RecordHeader.batchID),
+                    traceparent: message.header(RecordHeader.traceparent))
             } catch {
                 // The ledger reads the same record and records why it is malformed.
                 logger.error("undecodable result; no webhook for it", metadata: ["offset": "\(message.offset)", "error": "\(error)"])
@@ -147,7 +149,7 @@ public struct WebhookDispatcher: Service {
 
     /// One delivery per target: the URL the job named, and each of the tenant's endpoints that
     /// takes this event type.
-    private func jobDeliveries(_ result: ResultEnvelope, webhookURL: String?, batchID: String?) async -> [WebhookDelivery] {
+    private func jobDeliveries(_ result: ResultEnvelope, webhookURL: String?, batchID: String?, traceparent: String?) async -> [WebhookDelivery] {
         guard let type = WebhookPayload.jobEventType(result.status) else { return [] }
         let key = "\(result.jobID)/\(result.replay)/\(type)"
         // A batch's lines are announced by the batch's own event, not one callback per line to
@@ -155,7 +157,7 @@ public struct WebhookDispatcher: Service {
         return await deliveries(
             tenant: result.tenant, subject: result.jobID, type: type, body: WebhookPayload.job(result, batchID: batchID)?.body ?? "",
             eventKey: key, ownURL: webhookURL, ownEndpoint: "job",
-            includeTenantEndpoints: batchID == nil)
+            includeTenantEndpoints: batchID == nil, traceparent: traceparent.flatMap(TraceContext.init(traceparent:))?.traceparent)
     }
 
     private func batchDeliveries(_ notice: BatchNotice, atMs: Int64) async -> [WebhookDelivery] {
@@ -171,7 +173,7 @@ public struct WebhookDispatcher: Service {
     private func deliveries(
         tenant: String, subject: String, type: String, body: @autoclosure () -> String, eventKey: String, ownURL: String?,
         ownEndpoint: String,
-        includeTenantEndpoints: Bool = true
+        includeTenantEndpoints: Bool = true, traceparent: String? = nil
     ) async -> [WebhookDelivery] {
         let nowMs = clock.nowMs()
         var targets: [(url: String, endpoint: String)] = []
@@ -198,14 +200,14 @@ public struct WebhookDispatcher: Service {
             WebhookDelivery(
                 id: WebhookDelivery.id(eventKey: eventKey, endpointID: target.endpoint == ownEndpoint ? target.url : target.endpoint),
                 tenant: tenant, subjectID: subject, type: type, url: target.url, endpointID: target.endpoint, payload: body,
-                createdAtMs: nowMs)
+                createdAtMs: nowMs, traceparent: traceparent)
         }
     }
 
     // MARK: - Attempts
 
     /// What one attempt came to, for the audit event and the next step.
-    private enum Outcome {
+    enum Outcome {
         case delivered(status: Int)
         /// Worth trying again later (after `retryAfterMs` if the receiver said so).
         case failed(status: Int?, error: String, retryAfterMs: Int?)
@@ -250,7 +252,15 @@ public struct WebhookDispatcher: Service {
             return [record(later, topic: topics.webhookRetry(delayMs: delayMs))]
         }
         let body = Array(delivery.payload.utf8)
-        var headers = [HTTPHeader("Content-Type", "application/json"), HTTPHeader("User-Agent", "Sluice-Webhooks/1")]
+        // The attempt is a span of the job's trace (a new trace for a batch's event); the
+        // receiver sees its id in `traceparent` and can join its own spans to the trace.
+        let parent = delivery.traceparent.flatMap(TraceContext.init(traceparent:))
+        let span = parent?.child() ?? TraceContext.start()
+        let spanStart = FinishedSpan.nowUnixNanos()
+        var headers = [
+            HTTPHeader("Content-Type", "application/json"), HTTPHeader("User-Agent", "Sluice-Webhooks/1"),
+            HTTPHeader(RecordHeader.traceparent, span.traceparent),
+        ]
         for (name, value) in WebhookSigner.headers(id: delivery.id, timestampSeconds: nowMs / 1_000, body: body, secrets: secrets) {
             headers.append(HTTPHeader(name, value))
         }
@@ -278,6 +288,7 @@ public struct WebhookDispatcher: Service {
         case .gone: health.disable(healthKey)
         case .refused: break
         }
+        WebhookSpans.attempt(delivery, span: span, parent: parent, startedAt: spanStart, outcome: outcome)
         return conclude(delivery, outcome: outcome, durationMs: durationMs)
     }
 
@@ -345,12 +356,12 @@ public struct WebhookDispatcher: Service {
     }
 
     private func record(_ delivery: WebhookDelivery, topic: String) -> KafkaProducerMessage {
-        KafkaProducerMessage(
-            topic: topic, key: Array(delivery.subjectID.utf8), value: Wire.encode(delivery),
-            headers: [
-                KafkaHeader(key: RecordHeader.schema, value: WebhookDelivery.schema), KafkaHeader(key: RecordHeader.tenant, value: delivery.tenant),
-                KafkaHeader(key: RecordHeader.jobID, value: delivery.subjectID),
-            ])
+        var headers = [
+            KafkaHeader(key: RecordHeader.schema, value: WebhookDelivery.schema), KafkaHeader(key: RecordHeader.tenant, value: delivery.tenant),
+            KafkaHeader(key: RecordHeader.jobID, value: delivery.subjectID),
+        ]
+        if let traceparent = delivery.traceparent { headers.append(KafkaHeader(key: RecordHeader.traceparent, value: traceparent)) }
+        return KafkaProducerMessage(topic: topic, key: Array(delivery.subjectID.utf8), value: Wire.encode(delivery), headers: headers)
     }
 
     private func deadLetter(_ delivery: WebhookDelivery, reason: String) -> KafkaProducerMessage {

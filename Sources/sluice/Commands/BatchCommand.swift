@@ -59,9 +59,9 @@ struct BatchCommand: AsyncParsableCommand {
                 "POST", "/v1/batches",
                 ["input_file_id": .string(file), "endpoint": "/v1/chat/completions", "completion_window": "24h"])
             guard let id = created["id"]?.stringValue else { throw BatchCommandError("the server answered no batch id") }
-            print("batch \(id) created from \(input) (file \(file))")
+            say("batch \(id) created from \(input) (file \(file))")
             guard wait else {
-                print("poll it with: curl -H 'Authorization: Bearer …' \(base)/v1/batches/\(id)")
+                say("poll it with: curl -H 'Authorization: Bearer …' \(base)/v1/batches/\(id)")
                 return
             }
             let progress = ProgressReporter(isTerminal: isatty(STDERR_FILENO) == 1)
@@ -75,16 +75,24 @@ struct BatchCommand: AsyncParsableCommand {
             let destination = output ?? input + ".output.jsonl"
             let outputBytes = try await batch["output_file_id"]?.stringValue.asyncMap { try await client.content($0) } ?? []
             try Data(outputBytes).write(to: URL(fileURLWithPath: destination))
-            print("\(batch["status"]?.stringValue ?? "?"): \(Self.lineCount(outputBytes)) output lines written to \(destination)")
+            say("\(batch["status"]?.stringValue ?? "?"): \(Self.lineCount(outputBytes)) output lines written to \(destination)")
             if let errorID = batch["error_file_id"]?.stringValue {
                 let errors = try await client.content(errorID)
                 let path = destination + ".errors.jsonl"
                 try Data(errors).write(to: URL(fileURLWithPath: path))
-                print("\(Self.lineCount(errors)) failed lines written to \(path)")
+                say("\(Self.lineCount(errors)) failed lines written to \(path)")
             }
             if batch["status"] == "failed" {
                 throw BatchCommandError("the batch failed: \(batch["errors"].map { String(decoding: $0.serialized(), as: UTF8.self) } ?? "")")
             }
+        }
+
+        /// Prints a line and flushes it: progress goes to stderr (unbuffered), and stdout into a
+        /// file or pipe is block-buffered, so its lines ("batch … created") would otherwise land
+        /// after the progress in a shared log.
+        private func say(_ line: String) {
+            print(line)
+            fflush(nil)
         }
 
         static func lineCount(_ bytes: [UInt8]) -> Int { bytes.lazy.filter { $0 == 10 }.count }

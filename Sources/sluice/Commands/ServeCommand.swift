@@ -19,10 +19,12 @@ struct ServeCommand: AsyncParsableCommand {
             // the ledger writes what arrived, and the producer flushes last.
             let board = wiring.statusBoard(store: store, producer: producer, role: "serve")
             let batches = try wiring.batchService(producer: producer, store: store)
+            let sync = wiring.syncResults()
             return [producer] + (try wiring.ledger(store: store, producer: producer))
                 + (try wiring.workerServices(producer: producer))
                 + [try wiring.webhookDispatcher(producer: producer, registered: store)]
-                + [board, batches, try wiring.ingress(producer: producer, jobs: store, tenancy: store, board: board, batches: batches)]
+                + [board, batches, sync.listener]
+                + [try wiring.ingress(producer: producer, jobs: store, tenancy: store, board: board, batches: batches, syncWaiters: sync.waiters)]
         }
     }
 }
@@ -48,9 +50,11 @@ struct IngressCommand: AsyncParsableCommand {
             // in `serve`.
             let writable = try LedgerStore(existingPath: wiring.configuration.ledger.path)
             let batches = try wiring.batchService(producer: producer, store: writable)
+            let sync = wiring.syncResults()
             return [
-                producer, board, batches,
-                try wiring.ingress(producer: producer, jobs: store, tenancy: writable, board: board, batches: batches),
+                producer, board, batches, sync.listener,
+                try wiring.ingress(
+                    producer: producer, jobs: store, tenancy: writable, board: board, batches: batches, syncWaiters: sync.waiters),
             ]
         }
     }
