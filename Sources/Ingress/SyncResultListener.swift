@@ -41,7 +41,7 @@ public struct SyncResultListener: Service {
         await withGracefulShutdownHandler {
             await withTaskCancellationHandler {
                 // librdkafka's poll blocks: a thread of its own, never the cooperative pool.
-                await DedicatedThreadRunner.run {
+                await DedicatedThread.run(name: "sluice-sync-results") {
                     while !stop.isSet {
                         do {
                             if let message = try topicReader.poll(waitingUpToMs: 100), let id = message.header(RecordHeader.jobID) {
@@ -68,18 +68,4 @@ final class StopFlag: Sendable {
     private let value = Mutex(false)
     var isSet: Bool { value.withLock { $0 } }
     func set() { value.withLock { $0 = true } }
-}
-
-/// Runs blocking work on a new thread and awaits it.
-enum DedicatedThreadRunner {
-    static func run(_ body: @escaping @Sendable () -> Void) async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let thread = Thread {
-                body()
-                continuation.resume()
-            }
-            thread.name = "sluice-sync-results"
-            thread.start()
-        }
-    }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Kafka
 import Synchronization
 import SluiceCore
 import SluiceHTTP
@@ -145,7 +146,7 @@ struct ObservabilityEndToEndTests {
         // The worker has no HTTP API; its operations port answers for it.
         let metrics = try await d.http.execute(HTTPClientRequest(url: "http://127.0.0.1:\(operationsPort)/metrics", timeoutMs: 5_000))
         #expect(metrics.status == 200)
-        let parsed = try Self.parse(metrics.bodyText)
+        let parsed = try await Self.parse(metrics.bodyText)
         #expect(parsed.sum("sluice_provider_attempts_total", ["outcome": "success"]) >= 2)
         let ready = try await d.http.execute(HTTPClientRequest(url: "http://127.0.0.1:\(operationsPort)/readyz", timeoutMs: 5_000))
         #expect(ready.status == 200, "\(ready.bodyText)")
@@ -168,13 +169,13 @@ struct ObservabilityEndToEndTests {
     static func scrape(_ d: Deployment) async throws -> PrometheusFamilies {
         let response = try await d.http.execute(HTTPClientRequest(url: d.baseURL + "/metrics", timeoutMs: 10_000))
         guard response.status == 200 else { throw HarnessError("/metrics answered \(response.status)") }
-        return try parse(response.bodyText)
+        return try await parse(response.bodyText)
     }
 
     /// Parses with prometheus_client (scripts/prom-parse); a text it refuses fails the test.
-    static func parse(_ text: String) throws -> PrometheusFamilies {
+    static func parse(_ text: String) async throws -> PrometheusFamilies {
         let root = try Harness.repoRoot
-        let (status, output, errors) = try Tool.run(root + "/.venv/bin/python", [root + "/scripts/prom-parse"], input: text)
+        let (status, output, errors) = try await Tool.run(root + "/.venv/bin/python", [root + "/scripts/prom-parse"], input: text)
         guard status == 0 else { throw HarnessError("prometheus_client refused /metrics (\(status)): \(errors)") }
         return try PrometheusFamilies(json: try JSONValue.parse(Array(output.utf8)))
     }
@@ -234,7 +235,9 @@ struct PrometheusFamilies {
 
 /// Runs a program to its end and collects its output.
 enum Tool {
-    static func run(_ executable: String, _ arguments: [String], input: String? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
+    /// On threads of its own: a child (Chromium, Python) runs for seconds, and a test waiting
+    /// for it must not hold one of the concurrency pool's threads (two on a 2-core machine).
+    static func run(_ executable: String, _ arguments: [String], input: String? = nil) async throws -> (status: Int32, stdout: String, stderr: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
@@ -244,28 +247,18 @@ enum Tool {
         process.standardInput = inPipe
         try process.run()
         // Drain both pipes while writing, so a large output cannot block the child.
-        let outData = LockedData(), errData = LockedData()
-        let group = DispatchGroup()
-        for (pipe, box) in [(out, outData), (err, errData)] {
-            group.enter()
-            DispatchQueue.global().async {
-                box.set(pipe.fileHandleForReading.readDataToEndOfFile())
-                group.leave()
-            }
+        async let stdout = DedicatedThread.run(name: "tool-stdout") { out.fileHandleForReading.readDataToEndOfFile() }
+        async let stderr = DedicatedThread.run(name: "tool-stderr") { err.fileHandleForReading.readDataToEndOfFile() }
+        try await DedicatedThread.run(name: "tool-stdin") {
+            if let input { inPipe.fileHandleForWriting.write(Data(input.utf8)) }
+            try inPipe.fileHandleForWriting.close()
         }
-        if let input { inPipe.fileHandleForWriting.write(Data(input.utf8)) }
-        try inPipe.fileHandleForWriting.close()
-        group.wait()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: outData.get(), as: UTF8.self), String(decoding: errData.get(), as: UTF8.self))
-    }
-
-    /// @unchecked: written once by its reader thread before `group.wait()` returns, read after.
-    final class LockedData: @unchecked Sendable {
-        private let lock = NSLock()
-        private var data = Data()
-        func set(_ value: Data) { lock.withLock { data = value } }
-        func get() -> Data { lock.withLock { data } }
+        let (outData, errData) = await (stdout, stderr)
+        let status = await DedicatedThread.run(name: "tool-wait") { () -> Int32 in
+            process.waitUntilExit()
+            return process.terminationStatus
+        }
+        return (status, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
     }
 }
 
@@ -332,7 +325,7 @@ struct OTLPExportEndToEndTests {
             #expect(start > 0 && end >= start)
         }
         let metrics = try await d.http.execute(HTTPClientRequest(url: d.baseURL + "/metrics", timeoutMs: 10_000))
-        let parsed = try ObservabilityEndToEndTests.parse(metrics.bodyText)
+        let parsed = try await ObservabilityEndToEndTests.parse(metrics.bodyText)
         #expect(parsed.sum("sluice_trace_spans_exported_total") >= 3)
         #expect(parsed.sum("sluice_trace_spans_dropped_total") == 0)
     }

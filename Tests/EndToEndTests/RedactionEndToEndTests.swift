@@ -121,26 +121,14 @@ struct RedactionEndToEndTests {
 
     @Test("sluice redact: one line per input, spans in scalars, bad lines named on stderr and exit 1")
     func redactCommand() async throws {
-        let dir = try Harness.tempDirectory("redact-cli")
         let input = [
             #"{"id": 1, "text": "é😀 mail a@example.com\u00a0ok"}"#,
             "not json",
             #"{"id": "x", "text": 5}"#,
             #"{"id": "b", "text": "card 4111-1111-1111-1111 or 4111-1111-1111-1112"}"#,
         ].joined(separator: "\n") + "\n"
-        try input.write(toFile: dir + "/in.jsonl", atomically: true, encoding: .utf8)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try Harness.binary)
-        process.arguments = ["redact"]
-        process.standardInput = try FileHandle(forReadingFrom: URL(fileURLWithPath: dir + "/in.jsonl"))
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let output = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let errors = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 1)
+        let (status, output, errors) = try await Tool.run(try Harness.binary, ["redact"], input: input)
+        #expect(status == 1)
         #expect(errors.contains("line 2:") && errors.contains("line 3:") && errors.contains("'text'"))
         let lines = output.split(separator: "\n").map { try? JSONValue.parse(Array($0.utf8)) }
         #expect(lines.count == 2)

@@ -44,7 +44,7 @@ struct StatusPageEndToEndTests {
         }
 
         let shot = try Self.screenshotPath()
-        let dom = try Self.render(chromium, url: d.baseURL + "/", screenshot: shot)
+        let dom = try await Self.render(chromium, url: d.baseURL + "/", screenshot: shot)
         print("status page screenshot: \(shot)")
         #expect(FileManager.default.fileExists(atPath: shot))
         #expect(((try? FileManager.default.attributesOfItem(atPath: shot)[.size] as? Int) ?? 0) > 10_000, "a real picture, not an empty file")
@@ -94,13 +94,13 @@ struct StatusPageEndToEndTests {
     }
 
     /// The DOM after the page's scripts ran, and a screenshot. `--no-sandbox`: tests may run as root.
-    static func render(_ chromium: String, url: String, screenshot: String) throws -> String {
+    static func render(_ chromium: String, url: String, screenshot: String) async throws -> String {
         let profile = try Harness.tempDirectory("chromium")
         let common = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--user-data-dir=\(profile)",
                       "--hide-scrollbars", "--window-size=1280,1800", "--virtual-time-budget=3000"]
-        let shot = try Tool.run(chromium, common + ["--screenshot=\(screenshot)", url])
+        let shot = try await Tool.run(chromium, common + ["--screenshot=\(screenshot)", url])
         guard shot.status == 0 else { throw HarnessError("chromium --screenshot exited \(shot.status): \(shot.stderr.suffix(2_000))") }
-        let dom = try Tool.run(chromium, common + ["--dump-dom", url])
+        let dom = try await Tool.run(chromium, common + ["--dump-dom", url])
         guard dom.status == 0, dom.stdout.contains("<svg") else {
             throw HarnessError("chromium --dump-dom exited \(dom.status): \(dom.stderr.suffix(2_000))")
         }
@@ -146,9 +146,9 @@ struct StatusPageEndToEndTests {
 @Suite("Deploy files")
 struct DeployFilesTests {
     @Test("every compose, Kubernetes, Prometheus and systemd file under deploy/ parses and names only metrics the sources define")
-    func deployFilesParse() throws {
+    func deployFilesParse() async throws {
         let root = try Harness.repoRoot
-        let result = try Tool.run(root + "/.venv/bin/python", [root + "/scripts/check-deploy"])
+        let result = try await Tool.run(root + "/.venv/bin/python", [root + "/scripts/check-deploy"])
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
         #expect(result.stdout.contains(", 0 problem(s)"))
         let checked = Int(Self.checkedCount(result.stdout) ?? "") ?? 0

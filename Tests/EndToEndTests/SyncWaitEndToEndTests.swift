@@ -32,7 +32,7 @@ struct SyncWaitEndToEndTests {
         #expect(statuses.count == count)
         #expect(statuses.allSatisfy { $0.0 == 200 && $0.1 == "chat.completion" }, "\(statuses)")
         let metrics = try await d.http.execute(HTTPClientRequest(url: d.baseURL + "/metrics", timeoutMs: 10_000))
-        let parsed = try ObservabilityEndToEndTests.parse(metrics.bodyText)
+        let parsed = try await ObservabilityEndToEndTests.parse(metrics.bodyText)
         // A listener that never woke anyone would leave every answer to the 1 s fallback read;
         // under a loaded suite some results pass the listener later than that fallback.
         #expect(parsed.sum("sluice_sync_results_total", ["found_by": "wakeup"]) >= Double(count / 2))

@@ -11,7 +11,7 @@ struct KafkaBrokerLossTests {
     @Test(.timeLimit(.minutes(1)))
     func consumerShutsDownPromptlyWithTheBrokerGone() async throws {
         let broker = try TansuBroker()
-        try broker.start()
+        try await broker.start()
         defer { broker.kill() }
         let topic = KafkaTestSupport.uniqueName("gone")
         _ = try await KafkaAdmin.createTopics([.init(name: topic, partitions: 1)], bootstrapServers: broker.bootstrapServers)
@@ -29,7 +29,7 @@ struct KafkaBrokerLossTests {
         #expect(received.count == 3)
         consumer.markDone(received[0])
 
-        broker.kill()
+        await broker.stop()
         let started = ContinuousClock.now
         try await service.stop()
         let elapsed = ContinuousClock.now - started

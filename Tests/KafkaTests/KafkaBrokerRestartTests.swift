@@ -16,7 +16,7 @@ struct KafkaBrokerRestartTests {
     @Test(.timeLimit(.minutes(1)))
     func producerRecoversAfterBrokerRestart() async throws {
         let broker = try TansuBroker()
-        try broker.start()
+        try await broker.start()
         defer { broker.kill() }
         let topic = KafkaTestSupport.uniqueName("restart")
         _ = try await KafkaAdmin.createTopics([.init(name: topic, partitions: 2)], bootstrapServers: broker.bootstrapServers)
@@ -31,7 +31,7 @@ struct KafkaBrokerRestartTests {
         try await producer.send((0..<5).map { KafkaProducerMessage(topic: topic, key: [UInt8($0)], value: [1]) })
 
         // Broker down: sends fail, retriably, within the bound.
-        broker.kill()
+        await broker.stop()
         let started = ContinuousClock.now
         do {
             _ = try await producer.send(KafkaProducerMessage(topic: topic, key: [1], value: [2]))
@@ -44,7 +44,7 @@ struct KafkaBrokerRestartTests {
         #expect(ContinuousClock.now - started < .seconds(30))
 
         // Back on the same address, empty.
-        try broker.start()
+        try await broker.start()
         _ = try await KafkaAdmin.createTopics([.init(name: topic, partitions: 2)], bootstrapServers: broker.bootstrapServers)
         try await Self.sendEventually(KafkaProducerMessage(topic: topic, key: [3], value: [3]), with: producer)
         try await producer.send((0..<20).map { KafkaProducerMessage(topic: topic, key: [UInt8($0)], value: [4]) })

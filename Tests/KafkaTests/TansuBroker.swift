@@ -1,4 +1,5 @@
 import Foundation
+import Kafka
 import Testing
 
 #if canImport(Glibc)
@@ -15,7 +16,8 @@ private func sendSignal(_ pid: pid_t, _ signal: Int32) { _ = Darwin.kill(pid, si
 
 /// A private dev broker (Tansu, in memory) for tests that must kill and restart it, which the
 /// shared broker of `make test` cannot be used for.
-final class TansuBroker {
+final class TansuBroker: @unchecked Sendable {
+    // @unchecked: started, killed and read by the owning test, one step at a time.
     let port: Int
     private var process: Process?
     private let binary: String
@@ -42,8 +44,18 @@ final class TansuBroker {
 
     // MARK: - Control
 
-    /// Starts the broker and waits until it accepts connections.
-    func start() throws {
+    /// Starts the broker and waits until it accepts connections, on a thread of its own: the
+    /// wait can take seconds on a loaded machine and must not hold a concurrency-pool thread.
+    func start() async throws {
+        try await DedicatedThread.run(name: "tansu-start") { try self.startAndWait() }
+    }
+
+    /// ``kill()`` off the concurrency pool, for tests (the wait for the port can take seconds).
+    func stop() async {
+        await DedicatedThread.run(name: "tansu-kill") { self.kill() }
+    }
+
+    private func startAndWait() throws {
         let process = Process()
         let arguments = [
             binary, "broker", "--listener-url", "tcp://127.0.0.1:\(port)", "--advertised-listener-url", "tcp://127.0.0.1:\(port)",
