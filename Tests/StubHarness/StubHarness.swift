@@ -7,28 +7,40 @@ import StubProvider
 // MARK: - Harness
 
 /// Runs a stub provider on a free loopback port for the duration of `body`, then stops it.
-public func withStubProvider<T>(
+///
+/// Stopped by graceful shutdown, not by cancelling its task: cancelling a Hummingbird server
+/// while an accepted connection is still queued deinits that connection's writer unfinished,
+/// which SwiftNIO treats as a fatal error (apple/swift-nio#3481); it took down a whole test run.
+public func withStubProvider<T: Sendable>(
     _ configuration: StubProviderConfiguration = .init(), _ body: (_ baseURL: String) async throws -> T
 ) async throws -> T {
     var configuration = configuration
     configuration.host = "127.0.0.1"
     configuration.port = 0
     let (ports, announce) = AsyncStream.makeStream(of: Int.self)
+    let logger = Logger(label: "stub-provider-test") { _ in SwiftLogNoOpLogHandler() }
     let service = StubProviderService(
-        configuration: configuration, logger: Logger(label: "stub-provider-test") { _ in SwiftLogNoOpLogHandler() },
+        configuration: configuration, logger: logger,
         onServerRunning: { port in
             announce.yield(port)
             announce.finish()
         })
+    let services = ServiceGroup(configuration: .init(services: [service], gracefulShutdownSignals: [], logger: logger))
     return try await withThrowingTaskGroup(of: Void.self) { group in
         group.addTask {
             defer { announce.finish() }  // a server that failed to start must not leave us waiting
-            try await service.run()
+            try await services.run()
         }
-        defer { group.cancelAll() }
+        let result: Result<T, any Error>
         var iterator = ports.makeAsyncIterator()
-        guard let port = await iterator.next() else { throw StubHarnessError.didNotStart }
-        return try await body("http://127.0.0.1:\(port)")
+        if let port = await iterator.next() {
+            do { result = .success(try await body("http://127.0.0.1:\(port)")) } catch { result = .failure(error) }
+        } else {
+            result = .failure(StubHarnessError.didNotStart)
+        }
+        await services.triggerGracefulShutdown()
+        try await group.waitForAll()
+        return try result.get()
     }
 }
 
