@@ -50,13 +50,18 @@ struct Wiring {
         c.heartbeatIntervalMs = configuration.kafka.heartbeatIntervalMs
         c.maxOutstanding = maxOutstanding
         if let drainTimeoutMs { c.drainTimeoutMs = drainTimeoutMs }
-        // librdkafka's default fetch wait (500 ms) sat in every hop of a job: with it a
-        // synchronous completion over a 50 ms stub took 254 ms at p50 and 64 connections got
-        // 240 answers/s; with 50 ms, 141 ms and 438/s (scripts/bench-sync, dev broker). An idle
-        // consumer then asks the broker 20 times a second, which a broker does not notice.
-        // `kafka.properties` still wins.
-        c.additionalProperties = ["fetch.wait.max.ms": "50"].merging(configuration.kafka.properties) { _, new in new }
+        c.additionalProperties = consumerProperties
         return try KafkaConsumer(configuration: c, logger: logger)
+    }
+
+    /// librdkafka settings of everything that reads: consumer groups and topic readers.
+    ///
+    /// librdkafka's default fetch wait (500 ms) sat in every hop of a job: with it a synchronous
+    /// completion over a 50 ms stub took 254 ms at p50 and 64 connections got 240 answers/s;
+    /// with 50 ms, 141 ms and 438/s (scripts/bench-sync, dev broker). An idle reader then asks
+    /// the broker 20 times a second, which a broker does not notice. `kafka.properties` wins.
+    var consumerProperties: [String: String] {
+        ["fetch.wait.max.ms": "50"].merging(configuration.kafka.properties) { _, new in new }
     }
 
     /// The cancelled jobs one worker process knows, shared by its pool, relay and listener.
@@ -69,7 +74,7 @@ struct Wiring {
         var c = KafkaTopicReader.Configuration(bootstrapServers: configuration.kafka.bootstrapServers, topics: [topics.control])
         c.clientID = "sluice-\(Self.instance)"
         c.groupID = "\(topics.prefix)-control-reader"
-        c.additionalProperties = configuration.kafka.properties
+        c.additionalProperties = consumerProperties
         return ControlListener(reader: try KafkaTopicReader(configuration: c, logger: logger), cancelled: cancellations, logger: logger)
     }
 
@@ -80,7 +85,7 @@ struct Wiring {
         c.clientID = "sluice-\(Self.instance)"
         c.groupID = "\(topics.prefix)-ingress-control-reader"
         c.startsAtEnd = true
-        c.additionalProperties = configuration.kafka.properties
+        c.additionalProperties = consumerProperties
         return try KafkaTopicReader(configuration: c, logger: logger)
     }
 
@@ -89,7 +94,7 @@ struct Wiring {
         var c = KafkaTopicReader.Configuration(bootstrapServers: configuration.kafka.bootstrapServers, topics: [])
         c.clientID = "sluice-\(Self.instance)"
         c.groupID = "\(topics.prefix)-dlq-reader"
-        c.additionalProperties = configuration.kafka.properties
+        c.additionalProperties = consumerProperties
         return DeadLetterQueue(reader: c, topics: topics, logger: logger)
     }
 
@@ -184,8 +189,8 @@ struct Wiring {
         var c = KafkaTopicReader.Configuration(bootstrapServers: configuration.kafka.bootstrapServers, topics: [topics.results])
         c.clientID = "sluice-\(Self.instance)"
         c.groupID = "\(topics.prefix)-sync-results-reader"
-        // Waiting requests are woken by what this reads: fetch often rather than in half-second waits.
-        c.additionalProperties = ["fetch.wait.max.ms": "50"].merging(configuration.kafka.properties) { _, new in new }
+        // Waiting requests are woken by what this reads: the readers' short fetch wait matters here.
+        c.additionalProperties = consumerProperties
         let waiters = SyncResultWaiters()
         return (waiters, SyncResultListener(reader: c, waiters: waiters, logger: logger))
     }
@@ -195,7 +200,7 @@ struct Wiring {
         var c = KafkaTopicReader.Configuration(bootstrapServers: configuration.kafka.bootstrapServers, topics: [])
         c.clientID = "sluice-\(Self.instance)"
         c.groupID = "\(topics.prefix)-batch-resume-reader"
-        c.additionalProperties = configuration.kafka.properties
+        c.additionalProperties = consumerProperties
         return c
     }
 

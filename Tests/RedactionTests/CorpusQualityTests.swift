@@ -1,4 +1,4 @@
-import Foundation
+import Kafka
 import Testing
 
 @testable import Redaction
@@ -58,8 +58,8 @@ struct CorpusQualityTests {
     func qualityBar() async {
         // Long CPU work on a thread of its own, not one of the concurrency pool's (two on a
         // 2-core machine), which every other test running meanwhile needs.
-        let (scores, problems, negatives) = await withCheckedContinuation { continuation in
-            Thread { continuation.resume(returning: Self.evaluate(seed: 0x5EED_2026, documents: 2_000)) }.start()
+        let (scores, problems, negatives) = await DedicatedThread.run(name: "corpus-quality") {
+            Self.evaluate(seed: 0x5EED_2026, documents: 2_000)
         }
         var table = "| type | labelled | found | precision | recall |\n|---|---:|---:|---:|---:|\n"
         for type in PIIType.builtIn {

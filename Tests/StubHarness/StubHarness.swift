@@ -39,7 +39,8 @@ public func withStubProvider<T: Sendable>(
             result = .failure(StubHarnessError.didNotStart)
         }
         await services.triggerGracefulShutdown()
-        try await group.waitForAll()
+        // The body's own failure is the one worth reporting, not a stop that followed it.
+        if case .failure = result { try? await group.waitForAll() } else { try await group.waitForAll() }
         return try result.get()
     }
 }
