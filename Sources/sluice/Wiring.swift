@@ -43,26 +43,40 @@ struct Wiring {
         return try KafkaProducer(configuration: c, logger: logger)
     }
 
-    func consumer(group: String, topics: [String], maxOutstanding: Int, drainTimeoutMs: Int? = nil) throws -> KafkaConsumer {
+    /// - Parameter onJobPath: whether a job waits for this consumer on its way to a result
+    ///   (see ``jobPathReaderProperties``).
+    func consumer(
+        group: String, topics: [String], maxOutstanding: Int, drainTimeoutMs: Int? = nil, onJobPath: Bool = false
+    ) throws -> KafkaConsumer {
         var c = KafkaConsumerConfiguration(bootstrapServers: configuration.kafka.bootstrapServers, groupID: group, topics: topics)
         c.clientID = "sluice-\(Self.instance)"
         c.sessionTimeoutMs = configuration.kafka.sessionTimeoutMs
         c.heartbeatIntervalMs = configuration.kafka.heartbeatIntervalMs
         c.maxOutstanding = maxOutstanding
         if let drainTimeoutMs { c.drainTimeoutMs = drainTimeoutMs }
-        c.additionalProperties = consumerProperties
+        c.additionalProperties = onJobPath ? jobPathReaderProperties : readerProperties
         return try KafkaConsumer(configuration: c, logger: logger)
     }
 
-    /// librdkafka settings of everything that reads: consumer groups and topic readers.
+    /// librdkafka settings of the readers a job waits for on its way to a result: the workers'
+    /// job consumer, the ledger's consumer (which makes the result visible) and the reader
+    /// that wakes synchronous completions.
     ///
-    /// librdkafka's default fetch wait (500 ms) sat in every hop of a job: with it a synchronous
-    /// completion over a 50 ms stub took 254 ms at p50 and 64 connections got 240 answers/s;
-    /// with 50 ms, 141 ms and 438/s (scripts/bench-sync, dev broker). An idle reader then asks
-    /// the broker 20 times a second, which a broker does not notice. `kafka.properties` wins.
-    var consumerProperties: [String: String] {
+    /// librdkafka's default fetch wait (500 ms) sat in each of those hops: with it a
+    /// synchronous completion over a 50 ms stub took 254 ms at p50 and 64 connections got 240
+    /// answers/s; with 50 ms, 141 ms and 438/s (scripts/bench-sync, dev broker). The short wait
+    /// is not free: each idle reader then fetches 20 times a second, and the dev broker spent
+    /// 23-25 % of a core answering one idle `serve` whose readers all waited 50 ms, against 4-5 %
+    /// with 500 ms (BENCHMARKS.md, "Idle fetches"). So only these readers wait 50 ms.
+    /// `kafka.properties` wins.
+    var jobPathReaderProperties: [String: String] {
         ["fetch.wait.max.ms": "50"].merging(configuration.kafka.properties) { _, new in new }
     }
+
+    /// librdkafka settings of every other reader (retry relay, control, webhooks, the ledger's
+    /// copy of job requests, DLQ and batch-resume readers): librdkafka's defaults, where a
+    /// message waits up to 500 ms for its fetch, under `kafka.properties`.
+    var readerProperties: [String: String] { configuration.kafka.properties }
 
     /// The cancelled jobs one worker process knows, shared by its pool, relay and listener.
     func cancellations() -> CancelledJobs {
@@ -74,7 +88,7 @@ struct Wiring {
         var c = KafkaTopicReader.Configuration(bootstrapServers: configuration.kafka.bootstrapServers, topics: [topics.control])
         c.clientID = "sluice-\(Self.instance)"
         c.groupID = "\(topics.prefix)-control-reader"
-        c.additionalProperties = consumerProperties
+        c.additionalProperties = readerProperties
         return ControlListener(reader: try KafkaTopicReader(configuration: c, logger: logger), cancelled: cancellations, logger: logger)
     }
 
@@ -85,7 +99,7 @@ struct Wiring {
         c.clientID = "sluice-\(Self.instance)"
         c.groupID = "\(topics.prefix)-ingress-control-reader"
         c.startsAtEnd = true
-        c.additionalProperties = consumerProperties
+        c.additionalProperties = readerProperties
         return try KafkaTopicReader(configuration: c, logger: logger)
     }
 
@@ -94,7 +108,7 @@ struct Wiring {
         var c = KafkaTopicReader.Configuration(bootstrapServers: configuration.kafka.bootstrapServers, topics: [])
         c.clientID = "sluice-\(Self.instance)"
         c.groupID = "\(topics.prefix)-dlq-reader"
-        c.additionalProperties = consumerProperties
+        c.additionalProperties = readerProperties
         return DeadLetterQueue(reader: c, topics: topics, logger: logger)
     }
 
@@ -104,7 +118,7 @@ struct Wiring {
         // before it commits and leaves.
         let jobs = try consumer(
             group: topics.workersGroup, topics: topics.allJobs, maxOutstanding: w.maxInFlight,
-            drainTimeoutMs: w.shutdownGraceMs + 15_000)
+            drainTimeoutMs: w.shutdownGraceMs + 15_000, onJobPath: true)
         operations.addConsumer(jobs, name: "workers", group: topics.workersGroup)
         let pool = LLMWorkerPool(
             configuration: w,
@@ -147,7 +161,7 @@ struct Wiring {
     func ledger(store: LedgerStore, producer: KafkaProducer? = nil) throws -> [any Service] {
         let consumer = try consumer(
             group: topics.ledgerGroup, topics: [topics.audit, topics.results],
-            maxOutstanding: configuration.ledger.batchSize * 4
+            maxOutstanding: configuration.ledger.batchSize * 4, onJobPath: true
         )
         operations.addLedgerCheck(store, writable: true)
         operations.addConsumer(consumer, name: "ledger-consumer", group: topics.ledgerGroup, checked: false)
@@ -189,8 +203,8 @@ struct Wiring {
         var c = KafkaTopicReader.Configuration(bootstrapServers: configuration.kafka.bootstrapServers, topics: [topics.results])
         c.clientID = "sluice-\(Self.instance)"
         c.groupID = "\(topics.prefix)-sync-results-reader"
-        // Waiting requests are woken by what this reads: the readers' short fetch wait matters here.
-        c.additionalProperties = consumerProperties
+        // Waiting requests are woken by what this reads: it is on the job's path.
+        c.additionalProperties = jobPathReaderProperties
         let waiters = SyncResultWaiters()
         return (waiters, SyncResultListener(reader: c, waiters: waiters, logger: logger))
     }
@@ -200,7 +214,7 @@ struct Wiring {
         var c = KafkaTopicReader.Configuration(bootstrapServers: configuration.kafka.bootstrapServers, topics: [])
         c.clientID = "sluice-\(Self.instance)"
         c.groupID = "\(topics.prefix)-batch-resume-reader"
-        c.additionalProperties = consumerProperties
+        c.additionalProperties = readerProperties
         return c
     }
 

@@ -105,7 +105,7 @@ struct EndToEndTests {
         var broker = try await startBroker()
         defer { broker.kill() }
 
-        let d = try Deployment(name: "outage", bootstrap: "127.0.0.1:\(port)")
+        let d = try Deployment(name: "outage", bootstrap: "127.0.0.1:\(port)", produceTimeoutMs: 3_000)
         try await d.applyTopics()
         try await d.startStub()
         try await d.startSluice("serve", role: "serve")

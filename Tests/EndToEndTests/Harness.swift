@@ -77,11 +77,15 @@ final class Deployment: @unchecked Sendable {
     ///     default: one stub provider serving `demo` and `gpt-4o-mini`.
     ///   - tenantSettings: extra YAML for a tenant's entry (`allow_p0: true`, `limits: {…}`),
     ///     and `role: admin|auditor` for the role of its key.
+    ///   - produceTimeoutMs: `ingress.produce_timeout_ms`. 10 s by default: the suite shares one
+    ///     dev broker with half a dozen deployments on two cores, and CI once saw a produce go
+    ///     unconfirmed for 3 s there (a 503 the client may retry, but the tests count on their
+    ///     submissions being accepted). Tests that stop their broker and time the 503 set 3 s.
     init(
         name: String, bootstrap: String? = nil, tenants: [String] = ["acme"], workerConcurrency: Int = 64,
         workerSettings: [String] = [], providers: String? = nil,
         routing: ((_ stubPort: Int, _ stub2Port: Int) -> String)? = nil, tenantSettings: [String: [String]] = [:],
-        ingressSettings: [String] = [], extraYAML: String = ""
+        ingressSettings: [String] = [], extraYAML: String = "", produceTimeoutMs: Int = 10_000
     ) throws {
         dir = try Harness.tempDirectory(name)
         prefix = "t\(UUID().uuidString.prefix(8).lowercased())"
@@ -128,7 +132,7 @@ final class Deployment: @unchecked Sendable {
         ingress:
           host: 127.0.0.1
           port: \(apiPort)
-          produce_timeout_ms: 3000
+          produce_timeout_ms: \(produceTimeoutMs)
           retry_after_seconds: 2
         \(ingressSettings.map { "  \($0)\n" }.joined())workers:
         \(workersYAML)ledger:
