@@ -66,7 +66,12 @@ final class RawHTTPServer: Sendable {
 
         listener = fd
         port = boundPort
+        // The accept thread closes the listener, not `stop()`: closed while a handler runs, its
+        // descriptor number went to the next test's listener, and the next `accept` here took
+        // that test's connections and answered them with this handler (a 1,024-byte body where
+        // a 100 MiB one or a 1,025-byte one was expected, seen twice under the parallel suite).
         let thread = Thread {
+            defer { close(fd) }
             while true {
                 let client = accept(fd, nil, nil)
                 guard client >= 0 else { return }  // the listener was shut down
@@ -89,8 +94,8 @@ final class RawHTTPServer: Sendable {
             return !stopped
         }
         guard first else { return }
-        shutdown(listener, Int32(SHUT_RDWR))  // wakes the blocked accept()
-        close(listener)
+        // Wakes a blocked accept() and fails every later one; the accept thread then closes it.
+        shutdown(listener, Int32(SHUT_RDWR))
     }
 
     /// Reads until the blank line that ends the request head (the tests send no request body).
