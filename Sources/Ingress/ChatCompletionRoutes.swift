@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import Redaction
 import SluiceCore
 
 /// `POST /v1/chat/completions`: an OpenAI chat-completions request queued at p0 (p1 for a
@@ -64,13 +65,15 @@ struct ChatCompletionRoutes: Sendable {
             throw APIError.queueUnavailable(retryAfter: configuration.retryAfterSeconds, outcomeUnknown: uncertain)
         }
         IngressMetrics.accepted(tenant: job.tenant, priority: job.priority)
-        return try await awaitResult(job)
+        // Tokenized values go back into the answer from the mapping this request made (the
+        // provider saw the tokens); `GET /v1/jobs/{id}` restores the same from the ledger.
+        return try await awaitResult(job, tokens: admitted.redacted?.outcome.vault ?? [:])
     }
 
-    private func awaitResult(_ job: JobEnvelope) async throws -> Response {
+    private func awaitResult(_ job: JobEnvelope, tokens: [String: String]) async throws -> Response {
         let deadline = ContinuousClock.now + .milliseconds(configuration.syncTimeoutMs)
         if let waiters, let view = try await SyncResultWait(waiters: waiters, jobs: jobs).awaitTerminal(job, until: deadline) {
-            return try answer(view, job: job)
+            return try answer(view, job: job, tokens: tokens)
         }
         var polls = 0
         while ContinuousClock.now < deadline {
@@ -85,11 +88,11 @@ struct ChatCompletionRoutes: Sendable {
                 continue
             }
             guard let view, view.status.isTerminal else { continue }
-            return try answer(view, job: job)
+            return try answer(view, job: job, tokens: tokens)
         }
         // One last look: the result may have been recorded as the time ran out.
         if let view = try? await jobs.job(id: job.id, tenant: job.tenant), view.status.isTerminal {
-            return try answer(view, job: job)
+            return try answer(view, job: job, tokens: tokens)
         }
         var headers = HTTPFields()
         headers[.location] = "/v1/jobs/\(job.id)"
@@ -101,10 +104,11 @@ struct ChatCompletionRoutes: Sendable {
 
     /// The finished job as OpenAI answers: the `chat.completion` on success, an OpenAI error
     /// otherwise.
-    private func answer(_ view: JobView, job: JobEnvelope) throws -> Response {
+    private func answer(_ view: JobView, job: JobEnvelope, tokens: [String: String]) throws -> Response {
         switch view.status {
         case .succeeded:
-            guard case .object(var completion)? = view.result else {
+            let result = tokens.isEmpty ? view.result : view.result.map { TokenVault.restore($0, mapping: tokens) }
+            guard case .object(var completion)? = result else {
                 throw APIError(status: .badGateway, type: "api_error", code: "empty_result", message: "The provider's answer was empty.")
             }
             // Fill what a strict client requires if the provider left it out.

@@ -96,6 +96,16 @@ struct RedactionEndToEndTests {
         let answer = try #require(results.first { $0.contains(tokenizedID) })
         #expect(answer.contains("Write to [EMAIL_1] today."))
         #expect(!answer.contains("max.power@example.org"))
+
+        // A synchronous completion restores the tokenized value in its answer too.
+        let sync = try await deployment.http.execute(HTTPClientRequest(
+            method: "POST", url: deployment.baseURL + "/v1/chat/completions",
+            headers: [HTTPHeader("Authorization", "Bearer \(Deployment.key(for: "tok"))"), HTTPHeader("Content-Type", "application/json")],
+            body: Array(#"{"model":"demo","messages":[{"role":"user","content":"Call ada.l@example.net soon. Bye."}]}"#.utf8),
+            timeoutMs: 60_000))
+        #expect(sync.status == 200, "\(sync.bodyText)")
+        let syncContent = try JSONValue.parse(sync.body)["choices"]?.arrayValue?.first?["message"]?["content"]?.stringValue
+        #expect(syncContent == "Call ada.l@example.net soon.")
     }
 
     /// Reads every record of `topics` from the start; returns the values as text.
