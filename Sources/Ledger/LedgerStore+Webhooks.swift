@@ -4,14 +4,15 @@ import SluiceCore
 extension LedgerStore: WebhookRegistry, WebhookEndpointDirectory {
     public func register(_ endpoint: WebhookEndpoint, createdAtMs: Int64) async throws {
         try await LedgerError.mapping {
-            try await pool.write { db in
+            try await pool.write { [cipher] db in
+                let secrets = try Self.sealedSecrets(endpoint, cipher: cipher, nowMs: createdAtMs, in: db)
                 try db.execute(
                     sql: """
                         INSERT INTO webhook_endpoints (id, tenant, url, secrets, events, created_at_ms, disabled_at_ms)
                         VALUES (?, ?, ?, ?, ?, ?, NULL)
                         """,
                     arguments: [
-                        endpoint.id, endpoint.tenant, endpoint.url, endpoint.secrets.map(\.text).joined(separator: " "),
+                        endpoint.id, endpoint.tenant, endpoint.url, secrets,
                         endpoint.events.sorted().joined(separator: ","), createdAtMs,
                     ])
             }
@@ -20,21 +21,67 @@ extension LedgerStore: WebhookRegistry, WebhookEndpointDirectory {
 
     public func registeredEndpoints(tenant: String) async throws -> [WebhookEndpoint] {
         try await LedgerError.mapping {
-            try await pool.read { db in
+            try await pool.read { [cipher] db in
                 try Row.fetchAll(
                     db, sql: "SELECT id, url, secrets, events, disabled_at_ms FROM webhook_endpoints WHERE tenant = ? ORDER BY created_at_ms, id",
                     arguments: [tenant]
-                ).map { row in
-                    let secrets: String = row["secrets"]
+                ).compactMap { row in
+                    let id: String = row["id"]
+                    // An erased tenant's endpoints have no secrets left to sign with: not served.
+                    guard let secrets = try Self.openedSecrets(row["secrets"], tenant: tenant, endpointID: id, cipher: cipher, in: db)
+                    else { return nil }
                     let events: String = row["events"]
                     let disabledAt: Int64? = row["disabled_at_ms"]
                     return WebhookEndpoint(
-                        id: row["id"], tenant: tenant, url: row["url"],
-                        secrets: secrets.split(separator: " ").compactMap { WebhookSecret(String($0)) },
+                        id: id, tenant: tenant, url: row["url"], secrets: secrets,
                         events: Set(events.split(separator: ",").map(String.init)), disabled: disabledAt != nil)
                 }
             }
         }
+    }
+
+    static let secretsColumn = "webhook_endpoints.secrets"
+
+    /// The endpoint's signing secrets as stored: sealed under the tenant's data key (bound to
+    /// the endpoint id) when the ledger encrypts payloads, so that the file holds no usable
+    /// secret; space-separated `whsec_…` otherwise.
+    private static func sealedSecrets(_ endpoint: WebhookEndpoint, cipher: PayloadCipher?, nowMs: Int64, in db: Database) throws -> String {
+        let text = endpoint.secrets.map(\.text).joined(separator: " ")
+        guard let cipher else { return text }
+        guard let sealed = try cipher.sealText(
+            text, tenant: endpoint.tenant, jobID: endpoint.id, column: secretsColumn, nowMs: nowMs, in: db)
+        else {
+            throw LedgerError(code: .configuration, message: "tenant '\(endpoint.tenant)' was erased; its data key is gone")
+        }
+        return sealed
+    }
+
+    /// The signing secrets of a stored row (sealed, or in clear from before sealing); nil for
+    /// an erased tenant.
+    ///
+    /// - Throws: `LedgerError` when sealed secrets cannot be opened (no master key here, or a
+    ///   row altered or moved): an endpoint must not be served without its secrets.
+    private static func openedSecrets(
+        _ stored: String, tenant: String, endpointID: String, cipher: PayloadCipher?, in db: Database
+    ) throws -> [WebhookSecret]? {
+        let text: String
+        if stored.hasPrefix(PayloadCipher.textPrefix) {
+            guard let cipher else {
+                throw LedgerError(
+                    code: .configuration, message: "webhook endpoint \(endpointID) has sealed secrets and this process has no master key")
+            }
+            guard let opened = try cipher.openText(stored, tenant: tenant, jobID: endpointID, column: secretsColumn, in: db) else {
+                return nil
+            }
+            text = opened
+        } else {
+            text = stored
+        }
+        let secrets = text.split(separator: " ").compactMap { WebhookSecret(String($0)) }
+        guard !secrets.isEmpty else {
+            throw LedgerError(code: .encoding, message: "webhook endpoint \(endpointID) has no readable signing secret")
+        }
+        return secrets
     }
 
     public func endpoints(tenant: String) async throws -> [WebhookEndpoint] {

@@ -55,6 +55,23 @@ struct PayloadEncryptionTests {
         await #expect(throws: LedgerError.self) { _ = try await keyless.job(id: a.id, tenant: "acme") }
     }
 
+    @Test("registered webhook signing secrets are sealed on disk and open only under the master key")
+    func webhookSecretsSealed() async throws {
+        let ledger = try TemporaryLedger(cipher: try Self.cipher())
+        let secret = WebhookSecret.generate()
+        try await ledger.store.register(
+            WebhookEndpoint(id: "we_1", tenant: "acme", url: "https://a.example/h", secrets: [secret]), createdAtMs: 1)
+        let raw = try await DatabaseQueue(path: ledger.path).read { db in
+            try String.fetchOne(db, sql: "SELECT secrets FROM webhook_endpoints WHERE id = 'we_1'")
+        }
+        #expect(raw?.hasPrefix("sealed1:") == true)
+        #expect(raw?.contains(secret.text) == false && raw?.contains("whsec_") == false, "a signing secret is readable in the file")
+        #expect(try await ledger.store.registeredEndpoints(tenant: "acme").first?.secrets == [secret])
+        // Without the master key the endpoint is an error, never an endpoint without secrets.
+        let keyless = try LedgerStore(readOnlyPath: ledger.path)
+        await #expect(throws: LedgerError.self) { _ = try await keyless.registeredEndpoints(tenant: "acme") }
+    }
+
     @Test("a sealed answer copied into another job's row does not open")
     func movedCiphertextFails() async throws {
         let ledger = try TemporaryLedger(cipher: try Self.cipher())
