@@ -12,9 +12,14 @@ struct StatusPageEndToEndTests {
     @Test("the page renders in headless Chromium with non-empty charts, tenants, breakers, failures and the DLQ; an admin's replay empties the DLQ")
     func rendersInChromium() async throws {
         guard let chromium = Self.chromium else {
-            // scripts/setup installs it; only a machine where it cannot be installed gets here.
-            FileHandle.standardError.write(Data(
-                "\n⚠️⚠️⚠️ SKIPPED: chromium is not installed (scripts/setup installs Debian's chromium); the status page was NOT rendered or checked ⚠️⚠️⚠️\n\n".utf8))
+            // scripts/setup installs it, so a missing browser is a failed check, not a pass;
+            // SLUICE_SKIP_CHROMIUM=1 skips it knowingly where it cannot be installed.
+            if ProcessInfo.processInfo.environment["SLUICE_SKIP_CHROMIUM"] == "1" {
+                FileHandle.standardError.write(Data(
+                    "\nSKIPPED (SLUICE_SKIP_CHROMIUM=1): the status page was NOT rendered or checked\n\n".utf8))
+                return
+            }
+            Issue.record("chromium is not installed (scripts/setup installs Debian's chromium): the status page cannot be checked")
             return
         }
         // Two callers and a slow stub make a backlog the chart must show; one attempt per job

@@ -191,4 +191,65 @@ struct RouteAuthenticationTests {
             }
         }
     }
+
+    static func bearer(_ key: String) -> HTTPFields { [.authorization: "Bearer \(key)", .contentType: "application/json"] }
+
+    @Test("another tenant's files and OpenAI batches are 404s and absent from its lists; the owner sees them")
+    func filesAndBatchesAreTheTenantsOwn() async throws {
+        let wired = try Wired()
+        defer { wired.done() }
+        let boundary = "sluice-isolation"
+        let line = #"{"custom_id":"r1","method":"POST","url":"/v1/chat/completions","body":{"model":"demo","messages":[{"role":"user","content":"hi"}]}}"#
+        let upload = "--\(boundary)\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\nbatch\r\n"
+            + "--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"in.jsonl\"\r\n"
+            + "Content-Type: application/jsonl\r\n\r\n\(line)\n\r\n--\(boundary)--\r\n"
+        try await Application(router: wired.service.buildRouter()).test(.router) { client in
+            let fileID = try await client.execute(
+                uri: "/v1/files", method: .post,
+                headers: [.authorization: "Bearer sk-sluice-acme", .contentType: "multipart/form-data; boundary=\(boundary)"],
+                body: ByteBuffer(string: upload)
+            ) { response in
+                #expect(response.status == .ok, "\(String(buffer: response.body))")
+                return try JSONValue.parse(response.body.readableBytesView)["id"]?.stringValue
+            }
+            let file = try #require(fileID)
+            let batchID = try await client.execute(
+                uri: "/v1/batches", method: .post, headers: Self.bearer("sk-sluice-acme"),
+                body: ByteBuffer(string: #"{"input_file_id":"\#(file)","endpoint":"/v1/chat/completions","completion_window":"24h"}"#)
+            ) { response in
+                #expect(response.status == .ok, "\(String(buffer: response.body))")
+                return try JSONValue.parse(response.body.readableBytesView)["id"]?.stringValue
+            }
+            let batch = try #require(batchID)
+
+            for (uri, method) in [
+                ("/v1/files/\(file)", HTTPRequest.Method.get), ("/v1/files/\(file)/content", .get), ("/v1/files/\(file)", .delete),
+                ("/v1/batches/\(batch)", .get), ("/v1/batches/\(batch)/cancel", .post),
+            ] {
+                try await client.execute(uri: uri, method: method, headers: Self.bearer("sk-sluice-globex")) { response in
+                    #expect(response.status == .notFound, "\(method) \(uri) as another tenant")
+                }
+            }
+            for uri in ["/v1/files", "/v1/batches"] {
+                try await client.execute(uri: uri, method: .get, headers: Self.bearer("sk-sluice-globex")) { response in
+                    #expect(response.status == .ok)
+                    let listed = try JSONValue.parse(response.body.readableBytesView)
+                    #expect(listed["data"]?.arrayValue?.isEmpty == true, "\(uri) lists another tenant's")
+                }
+            }
+            // Still there for its owner: nothing above deleted or cancelled it.
+            try await client.execute(uri: "/v1/files/\(file)", method: .get, headers: Self.bearer("sk-sluice-acme")) { response in
+                #expect(response.status == .ok)
+            }
+            try await client.execute(uri: "/v1/batches/\(batch)", method: .get, headers: Self.bearer("sk-sluice-acme")) { response in
+                #expect(response.status == .ok)
+                let view = try JSONValue.parse(response.body.readableBytesView)
+                #expect(view["status"]?.stringValue != "cancelling")
+            }
+            try await client.execute(uri: "/v1/batches", method: .get, headers: Self.bearer("sk-sluice-acme")) { response in
+                let listed = try JSONValue.parse(response.body.readableBytesView)
+                #expect(listed["data"]?.arrayValue?.count == 1)
+            }
+        }
+    }
 }
