@@ -49,7 +49,17 @@ struct RequeueEndToEndTests {
 
         let requeue = try await Self.cli(d, ["jobs", "requeue", "--unfinished"])
         #expect(requeue.status == 0, "\(requeue.output)")
+        #expect(requeue.output.contains("still on the broker: 0"), "\(requeue.output)")
         #expect(requeue.output.contains("30 requeued, 0 failed"), "\(requeue.output)")
+
+        // Run again before any worker took them: every job is on the broker now, so nothing is
+        // queued a second time (a second copy would be a second provider call).
+        let twice = try await Self.cli(d, ["jobs", "requeue", "--unfinished"])
+        #expect(twice.status == 0, "\(twice.output)")
+        #expect(twice.output.contains("still on the broker: 30"), "\(twice.output)")
+        let requeuedLines = twice.output.split(separator: "\n").filter { $0.hasPrefix("requeued ") }
+        #expect(requeuedLines.isEmpty, "queued again although still on the broker: \(requeuedLines)")
+        #expect(twice.output.split(separator: "\n").filter { $0.hasPrefix("still on the broker, left alone: ") }.count == 30)
 
         try await d.startSluice("worker", role: "worker")
         // Through the ledger rather than `awaitTerminal`, which polls as the first tenant only.

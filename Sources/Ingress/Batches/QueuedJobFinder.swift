@@ -27,10 +27,18 @@ public struct QueuedJobFinder: Sendable {
     /// Which of `jobIDs` have a record on `topic` written since `sinceMs`.
     ///
     /// - Throws: `KafkaError` when the topic cannot be read.
-    func queued(among jobIDs: Set<String>, topic: String, sinceMs: Int64) async throws -> Set<String> {
-        guard !jobIDs.isEmpty else { return [] }
+    public func queued(among jobIDs: Set<String>, topic: String, sinceMs: Int64) async throws -> Set<String> {
+        try await queued(among: jobIDs, topics: [topic], sinceMs: sinceMs)
+    }
+
+    /// Which of `jobIDs` have a record on any of `topics` written since `sinceMs`, read by one
+    /// reader (one start and one wait for the end offsets, however many topics).
+    ///
+    /// - Throws: `KafkaError` when a topic cannot be read.
+    public func queued(among jobIDs: Set<String>, topics: [String], sinceMs: Int64) async throws -> Set<String> {
+        guard !jobIDs.isEmpty, !topics.isEmpty else { return [] }
         var configuration = reader
-        configuration.topics = [topic]
+        configuration.topics = topics
         configuration.startTimestampMs = max(0, sinceMs.subtractingReportingOverflow(Self.clockSkewMarginMs).partialValue)
         // The job topics are not compacted: the end offsets are reached, so a quiet spell
         // (a slow first fetch) must not count as the end.

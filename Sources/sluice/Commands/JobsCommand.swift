@@ -14,9 +14,11 @@ struct JobsCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Queue again every accepted job without a result (same job id), e.g. after the dev broker restarted empty.",
             discussion: """
-                The ledger keeps each job's request until its result arrives. A job still queued on \
-                the broker runs again only if a worker picks up both copies; the ledger keeps one \
-                result and one set of audit events for it either way.
+                The ledger keeps each job's request until its result arrives. Before queueing, the \
+                job and retry topics are read from the oldest selected job's time: a job whose record \
+                is still there (queued, running or waiting to be retried) is left alone, so nothing \
+                runs twice. --even-if-queued skips that check (a job found twice on the broker may \
+                then run twice; the ledger keeps one result either way).
                 """)
 
         @OptionGroup var options: CommonOptions
@@ -32,6 +34,9 @@ struct JobsCommand: AsyncParsableCommand {
 
         @Flag(name: .long, help: "List what would be requeued; change nothing.")
         var dryRun = false
+
+        @Flag(name: .long, help: "Do not read the topics for jobs still on the broker; queue every selected job again.")
+        var evenIfQueued = false
 
         func validate() throws {
             guard unfinished else { throw ValidationError("give --unfinished (the only selection so far)") }
@@ -65,12 +70,20 @@ struct JobsCommand: AsyncParsableCommand {
             let sinceMs = try since.map(Self.parseSince)
             let store = try wiring.ledgerStore(readOnly: true)
             let jobs = try store.unfinishedJobs(tenant: tenant, sinceMs: sinceMs)
-            let requeueable = jobs.compactMap(\.envelope)
+            let stored = jobs.compactMap(\.envelope)
             let missing = jobs.filter { $0.envelope == nil }
             for job in missing {
                 print("cannot requeue \(job.id) (tenant \(job.tenant)): the ledger holds no request for it")
             }
-            let summary = "unfinished jobs: \(jobs.count) (requeueable: \(requeueable.count), without a stored request: \(missing.count))"
+            var summary = "unfinished jobs: \(jobs.count) (requeueable: \(stored.count), without a stored request: \(missing.count))"
+            if !stored.isEmpty { try KafkaLibrary.requireSupportedVersion() }
+            var requeueable = stored
+            if !evenIfQueued, !stored.isEmpty {
+                let onBroker = try await Self.stillOnBroker(stored, wiring: wiring)
+                for job in stored where onBroker.contains(job.id) { print("still on the broker, left alone: \(job.id)") }
+                requeueable.removeAll { onBroker.contains($0.id) }
+                summary += "\nstill on the broker: \(onBroker.count)"
+            }
             if dryRun {
                 for job in requeueable { print("would requeue \(job.id)  tenant=\(job.tenant)  model=\(job.model)  priority=\(job.priority.rawValue)") }
                 print(summary)
@@ -80,7 +93,6 @@ struct JobsCommand: AsyncParsableCommand {
                 print(summary)
                 return
             }
-            try KafkaLibrary.requireSupportedVersion()
             let producer = try wiring.producer()
             let enqueuer = JobEnqueuer(producer: producer, topics: wiring.topics, actor: "cli:\(Wiring.instance)")
             let failed = await withThrowingTaskGroup(of: Int?.self) { group in
@@ -104,6 +116,22 @@ struct JobsCommand: AsyncParsableCommand {
             print(summary)
             print("\(requeueable.count - failed) requeued, \(failed) failed")
             if failed > 0 { throw ExitCode(1) }
+        }
+
+        /// The ids among `jobs` with a record on a job or retry topic since the oldest of them
+        /// was accepted: queued, running (uncommitted) or waiting for a retry. A job the broker
+        /// still holds gets its result without help; only what the broker lost is requeued.
+        static func stillOnBroker(_ jobs: [JobEnvelope], wiring: Wiring) async throws -> Set<String> {
+            let ids = Set(jobs.map(\.id))
+            let sinceMs = jobs.map(\.createdAtMs).min() ?? 0
+            let finder = QueuedJobFinder(reader: wiring.queuedJobReader, logger: wiring.logger)
+            do {
+                return try await finder.queued(among: ids, topics: wiring.topics.allJobs + wiring.topics.allJobRetries, sinceMs: sinceMs)
+            } catch {
+                FileHandle.standardError.write(Data(
+                    "cannot read the job and retry topics to check for jobs still queued (\(error)); nothing was requeued. With --even-if-queued every selected job is queued again.\n".utf8))
+                throw ExitCode(1)
+            }
         }
     }
 }
