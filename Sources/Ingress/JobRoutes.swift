@@ -172,7 +172,7 @@ struct JobRoutes: Sendable {
         if let key = idempotencyKey { idempotency.complete(tenant: principal.tenant, key: key, jobID: job.id) }
         let view = JobView(
             id: job.id, tenant: job.tenant, status: .queued, model: job.model, priority: job.priority, attempts: 0,
-            createdAtMs: job.createdAtMs, metadata: job.metadata
+            createdAtMs: job.createdAtMs, metadata: job.metadata, injectionFlags: detail["injection_flags"]
         )
         recent.remember(view)
         IngressMetrics.accepted(tenant: job.tenant, priority: job.priority)

@@ -838,7 +838,8 @@ enum OpenAPIDocument {
           "model": {"type": "string"}, "priority": {"enum": ["p0", "p1", "p2"]}, "attempts": {"type": "integer", "minimum": 0},
           "created_at_ms": {"type": "integer"}, "started_at_ms": {"type": "integer"}, "completed_at_ms": {"type": "integer"},
           "batch_id": {"type": "string"}, "metadata": {"type": "object"}, "result": {"type": "object"}, "error": {"type": "object"},
-          "usage": {"type": "object"}, "cost": {"type": "number"}, "currency": {"type": "string"}
+          "usage": {"type": "object"}, "cost": {"type": "number"}, "currency": {"type": "string"},
+          "injection_flags": {"type": "array", "items": {"type": "object", "properties": {"field": {"type": "string"}, "flag": {"type": "string"}}}}
         }
       },
       "List": {

@@ -328,6 +328,7 @@ public final class LedgerStore: JobLookup, Sendable {
             metadata: try StoredJSON.value(JSONValue.self, from: job.metadata),
             result: try StoredJSON.value(JSONValue.self, from: try openResponse(result?.response, cipher: cipher, tenant: tenant, jobID: id, in: db)),
             error: try StoredJSON.value(JobError.self, from: result?.error), usage: usage,
-            cost: result?.cost, currency: result?.cost == nil ? nil : result?.currency)
+            cost: result?.cost, currency: result?.cost == nil ? nil : result?.currency,
+            injectionFlags: try StoredJSON.value(JSONValue.self, from: job.injectionFlags))
     }
 }

@@ -188,7 +188,8 @@ extension JobView: JSONRepresentable {
             completedAtMs: try r.optionalInt("completed_at_ms", in: Wire.timestampRangeMs),
             batchID: try r.optionalString("batch_id"), metadata: r.optional("metadata"), result: r.optional("result"),
             error: try r.object("error", as: JobError.self), usage: try r.object("usage", as: Usage.self),
-            cost: try r.optionalDouble("cost", in: ResultEnvelope.costRange), currency: try r.optionalString("currency")
+            cost: try r.optionalDouble("cost", in: ResultEnvelope.costRange), currency: try r.optionalString("currency"),
+            injectionFlags: r.optional("injection_flags")
         )
     }
 
@@ -206,6 +207,7 @@ extension JobView: JSONRepresentable {
         w.set("completed_at_ms", completedAtMs)
         w.set("batch_id", batchID)
         w.set("metadata", metadata)
+        w.set("injection_flags", injectionFlags)
         w.set("result", result)
         w.set("error", error)
         w.set("usage", usage)
@@ -313,6 +315,7 @@ extension JobView {
         w.set("currency", currency, into: &out)
         w.set("error", error, into: &out)
         w.set("id", id, into: &out)
+        w.set("injection_flags", injectionFlags, into: &out)
         w.set("metadata", metadata, into: &out)
         w.set("model", model, into: &out)
         w.set("object", object, into: &out)

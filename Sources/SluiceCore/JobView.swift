@@ -13,6 +13,9 @@ public struct JobView: Sendable, Equatable {
     public var completedAtMs: Int64?
     public var batchID: String?
     public var metadata: JSONValue?
+    /// The prompt-injection heuristics that fired at the ingress (`[{"field", "flag"}]`);
+    /// nil when none did.
+    public var injectionFlags: JSONValue?
     /// The provider's answer in OpenAI `chat.completion` form, once succeeded.
     public var result: JSONValue?
     public var error: JobError?
@@ -25,7 +28,7 @@ public struct JobView: Sendable, Equatable {
         id: String, tenant: String, status: JobStatus, model: String, priority: Priority, attempts: Int,
         createdAtMs: Int64, startedAtMs: Int64? = nil, completedAtMs: Int64? = nil, batchID: String? = nil,
         metadata: JSONValue? = nil, result: JSONValue? = nil, error: JobError? = nil, usage: Usage? = nil,
-        cost: Double? = nil, currency: String? = nil
+        cost: Double? = nil, currency: String? = nil, injectionFlags: JSONValue? = nil
     ) {
         self.id = id
         self.tenant = tenant
@@ -43,6 +46,7 @@ public struct JobView: Sendable, Equatable {
         self.usage = usage
         self.cost = cost
         self.currency = currency
+        self.injectionFlags = injectionFlags
     }
 }
 

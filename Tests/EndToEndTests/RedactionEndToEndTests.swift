@@ -46,6 +46,9 @@ struct RedactionEndToEndTests {
         let response = try await deployment.submit(tenant: "acme", body: String(decoding: body.serialized(), as: UTF8.self))
         #expect(response.status == 202)
         let jobID = try #require(try JSONValue.parse(response.body)["id"]?.stringValue)
+        // Flagged but not blocked for this tenant: the flags are on the job from its 202 on.
+        let flagged: JSONValue = [["field": "messages[1].content[0].text", "flag": "ignore_previous_instructions"]]
+        #expect(try JSONValue.parse(response.body)["injection_flags"] == flagged)
 
         // The same request from a tenant that blocks injection: 400 naming the field.
         let blocked = try await deployment.submit(tenant: "strict", body: String(decoding: body.serialized(), as: UTF8.self))
@@ -87,6 +90,9 @@ struct RedactionEndToEndTests {
         // (awaitTerminal reads the tenant from a "[tenant]" prefix of each value.)
         let finished = try await deployment.awaitTerminal([jobID: "[acme]", tokenizedID: "[tok]"], timeout: .seconds(60))
         #expect(finished[jobID]?["status"]?.stringValue == "succeeded")
+        // The finished job, read from the ledger, keeps them too.
+        #expect(finished[jobID]?["injection_flags"] == flagged)
+        #expect(finished[tokenizedID]?["injection_flags"] == nil, "no flags on a clean prompt")
         let (status, view) = try await deployment.job(tokenizedID, tenant: "tok")
         #expect(status == 200)
         let content = view?["result"]?["choices"]?.arrayValue?.first?["message"]?["content"]?.stringValue

@@ -52,7 +52,8 @@ import Testing
             JobView(
                 id: "j", tenant: "t", status: .succeeded, model: "m", priority: .p1, attempts: 1, createdAtMs: 1, startedAtMs: 2,
                 completedAtMs: 3, batchID: "b", metadata: ["k": "v"], result: ["x": .int(1)], error: nil,
-                usage: Usage(promptTokens: 1, completionTokens: 2), cost: 0.5, currency: "EUR"),
+                usage: Usage(promptTokens: 1, completionTokens: 2), cost: 0.5, currency: "EUR",
+                injectionFlags: [["field": "messages[0].content", "flag": "ignore_previous_instructions"]]),
             "a finished job")
         expectSameBytes(JobView(id: "j", tenant: "t", status: .queued, model: "m", priority: .p1, attempts: 0, createdAtMs: 1), "a queued job")
     }

@@ -103,6 +103,9 @@ struct LedgerTransaction {
             if let metadata = detail?["metadata"], !metadata.isNull { job.metadata = StoredJSON.text(metadata) }
             job.batchID = detail?["batch_id"]?.stringValue
             job.idempotencyKey = detail?["idempotency_key"]?.stringValue
+            if let flags = detail?["injection_flags"], let list = flags.arrayValue, !list.isEmpty {
+                job.injectionFlags = StoredJSON.text(flags)
+            }
         }
         if event.type == .accepted, let key = detail?["idempotency_key"]?.stringValue,
             let fingerprint = detail?["request_fingerprint"]?.stringValue
@@ -205,7 +208,7 @@ struct LedgerTransaction {
         let provisional = JobRecord(
             id: id, tenant: tenant, status: JobStatus.queued.rawValue, statusAttempt: 0, statusAtMs: firstSeenMs, statusReplay: 0,
             model: model, priority: Priority.p1.rawValue, attempts: 0, createdAtMs: firstSeenMs, startedAtMs: nil,
-            completedAtMs: nil, batchID: nil, metadata: nil, idempotencyKey: nil, accepted: false)
+            completedAtMs: nil, batchID: nil, metadata: nil, idempotencyKey: nil, injectionFlags: nil, accepted: false)
         jobs[id] = CachedJob(record: provisional, existsInDatabase: false, isDirty: true)
         return provisional
     }

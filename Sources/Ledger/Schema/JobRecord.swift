@@ -27,6 +27,8 @@ struct JobRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
     /// The job's metadata, as JSON text.
     var metadata: String?
     var idempotencyKey: String?
+    /// The prompt-injection flags of `job.accepted` (`[{"field", "flag"}]`), as JSON text.
+    var injectionFlags: String?
     /// Whether job.accepted has been applied; until then model, priority and creation time are
     /// guesses from whatever arrived first.
     var accepted: Bool
@@ -41,6 +43,7 @@ struct JobRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
         case completedAtMs = "completed_at_ms"
         case batchID = "batch_id"
         case idempotencyKey = "idempotency_key"
+        case injectionFlags = "injection_flags"
     }
 }
 
@@ -67,19 +70,20 @@ extension JobRecord {
         batchID = try row.decode(forColumn: "batch_id")
         metadata = try row.decode(forColumn: "metadata")
         idempotencyKey = try row.decode(forColumn: "idempotency_key")
+        injectionFlags = try row.decode(forColumn: "injection_flags")
         accepted = try row.decode(forColumn: "accepted")
     }
 
     /// For `cachedStatement`: every column, `id` last (the same arguments serve both).
     static let insertSQL = """
         INSERT INTO jobs (tenant, status, status_attempt, status_at_ms, status_replay, model, priority, attempts,
-            created_at_ms, started_at_ms, completed_at_ms, batch_id, metadata, idempotency_key, accepted, id)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            created_at_ms, started_at_ms, completed_at_ms, batch_id, metadata, idempotency_key, injection_flags, accepted, id)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         """
     static let updateSQL = """
         UPDATE jobs SET tenant = ?, status = ?, status_attempt = ?, status_at_ms = ?, status_replay = ?, model = ?,
             priority = ?, attempts = ?, created_at_ms = ?, started_at_ms = ?, completed_at_ms = ?, batch_id = ?,
-            metadata = ?, idempotency_key = ?, accepted = ?
+            metadata = ?, idempotency_key = ?, injection_flags = ?, accepted = ?
         WHERE id = ?
         """
 
@@ -87,7 +91,7 @@ extension JobRecord {
     var rowArguments: StatementArguments {
         [
             tenant, status, statusAttempt, statusAtMs, statusReplay, model, priority, attempts, createdAtMs, startedAtMs,
-            completedAtMs, batchID, metadata, idempotencyKey, accepted, id,
+            completedAtMs, batchID, metadata, idempotencyKey, injectionFlags, accepted, id,
         ]
     }
 }

@@ -45,6 +45,9 @@ enum LedgerMigrations {
         migrator.registerMigration("v14-batch-ingest-lease") { db in
             try createV14BatchIngestLease(db)
         }
+        migrator.registerMigration("v15-job-injection-flags") { db in
+            try createV15JobInjectionFlags(db)
+        }
         return migrator
     }
 
