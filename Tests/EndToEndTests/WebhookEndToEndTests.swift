@@ -59,6 +59,17 @@ struct WebhookEndToEndTests {
         return process
     }
 
+    /// `sluice serve` and the stub, with ``webhooksYAML(secret:)``; the signing secret and a
+    /// free port for the receiver.
+    static func servedWithWebhooks(_ name: String, tenants: [String]) async throws -> (Deployment, secret: String, receiverPort: Int) {
+        let secret = WebhookSecret.generate().text
+        let d = try Deployment(name: name, tenants: tenants, extraYAML: Self.webhooksYAML(secret: secret))
+        try await d.applyTopics()
+        try await d.startStub()
+        try await d.startSluice("serve", role: "serve")
+        return (d, secret, Harness.freePort())
+    }
+
     static func submit(_ d: Deployment, tenant: String? = nil, webhook: String, text: String) async throws -> HTTPClientResponse {
         let body: JSONValue = [
             "model": "demo", "messages": [["role": "user", "content": .string(text)]], "webhook": ["url": .string(webhook)],
@@ -68,14 +79,9 @@ struct WebhookEndToEndTests {
 
     @Test("every job event arrives once per webhook-id, signed; while the receiver is down deliveries wait and then arrive", .timeLimit(.minutes(5)))
     func deliveriesSurviveADownReceiver() async throws {
-        let secret = WebhookSecret.generate().text
-        let d = try Deployment(name: "webhooks", tenants: ["acme", "strict"], extraYAML: Self.webhooksYAML(secret: secret))
-        let port = Harness.freePort()
+        let (d, secret, port) = try await Self.servedWithWebhooks("webhooks", tenants: ["acme", "strict"])
         let log = d.dir + "/received.jsonl"
         let hook = "http://127.0.0.1:\(port)/hook"
-        try await d.applyTopics()
-        try await d.startStub()
-        try await d.startSluice("serve", role: "serve")
         var receiver = try await Self.startReceiver(d, port: port, secret: secret, log: log)
         defer { receiver.kill() }
 
@@ -145,14 +151,9 @@ struct WebhookEndToEndTests {
 
     @Test("job.failed and batch.completed arrive signed; a delivery sent again by hand arrives under its webhook-id", .timeLimit(.minutes(4)))
     func failedJobBatchAndManualRetry() async throws {
-        let secret = WebhookSecret.generate().text
-        let d = try Deployment(name: "webhook-events", tenants: ["acme"], extraYAML: Self.webhooksYAML(secret: secret))
-        let port = Harness.freePort()
+        let (d, secret, port) = try await Self.servedWithWebhooks("webhook-events", tenants: ["acme"])
         let log = d.dir + "/received.jsonl"
         let hook = "http://127.0.0.1:\(port)/hook"
-        try await d.applyTopics()
-        try await d.startStub()
-        try await d.startSluice("serve", role: "serve")
         let receiver = try await Self.startReceiver(d, port: port, secret: secret, log: log)
         defer { receiver.kill() }
 
