@@ -13,8 +13,9 @@ struct WebhookEndToEndTests {
 
     /// `webhooks:` for tenant acme (loopback over http allowed, as in the demo) and tenant
     /// strict (nothing allowed), with a schedule in seconds.
-    static func webhooksYAML(secret: String) -> String {
-        let schedule = (["0s"] + Array(repeating: "1s", count: 4) + Array(repeating: "2s", count: 25)).map { "\"\($0)\"" }.joined(separator: ", ")
+    static func webhooksYAML(secret: String, schedule: [String]? = nil) -> String {
+        let schedule = (schedule ?? ["0s"] + Array(repeating: "1s", count: 4) + Array(repeating: "2s", count: 25))
+            .map { "\"\($0)\"" }.joined(separator: ", ")
         return [
             "webhooks:",
             "  retry_schedule: [\(schedule)]",
@@ -61,9 +62,11 @@ struct WebhookEndToEndTests {
 
     /// `sluice serve` and the stub, with ``webhooksYAML(secret:)``; the signing secret and a
     /// free port for the receiver.
-    static func servedWithWebhooks(_ name: String, tenants: [String]) async throws -> (Deployment, secret: String, receiverPort: Int) {
+    static func servedWithWebhooks(
+        _ name: String, tenants: [String], schedule: [String]? = nil
+    ) async throws -> (Deployment, secret: String, receiverPort: Int) {
         let secret = WebhookSecret.generate().text
-        let d = try Deployment(name: name, tenants: tenants, extraYAML: Self.webhooksYAML(secret: secret))
+        let d = try Deployment(name: name, tenants: tenants, extraYAML: Self.webhooksYAML(secret: secret, schedule: schedule))
         try await d.applyTopics()
         try await d.startStub()
         try await d.startSluice("serve", role: "serve")
@@ -199,6 +202,69 @@ struct WebhookEndToEndTests {
         // An unknown delivery is a 404, not a queued retry.
         let unknown = try await client.raw("POST", "/v1/webhooks/deliveries/whd_unknown/retry")
         #expect(unknown.status == 404, "\(unknown.bodyText)")
+    }
+
+    @Test("a 410 disables the URL, a redirect is not followed, and deliveries that keep failing end in the webhook DLQ", .timeLimit(.minutes(4)))
+    func goneRedirectAndDeadLetters() async throws {
+        // Three attempts, a second apart: the schedule runs out within the test.
+        let (d, _, port) = try await Self.servedWithWebhooks("webhook-dead", tenants: ["acme"], schedule: ["0s", "1s", "1s"])
+        let log = d.dir + "/statuses.jsonl"
+        let receiver = try SluiceProcess(
+            name: "statuses", executable: try Self.python, arguments: [try Self.scripts + "/webhook-statuses.py", "\(port)", log],
+            logPath: d.dir + "/statuses.log")
+        defer { receiver.kill() }
+        try await waitUntil("the receiver listens", timeout: .seconds(20)) { Harness.isListening(port: port) }
+
+        var submitted: [String: String] = [:]  // path → job id
+        for path in ["/gone", "/redirect", "/fail"] {
+            let response = try await Self.submit(d, webhook: "http://127.0.0.1:\(port)\(path)", text: "Webhook to \(path), please.")
+            #expect(response.status == 202, "\(response.bodyText)")
+            submitted[path] = try #require(try JSONValue.parse(response.body)["id"]?.stringValue)
+        }
+        let jobs = submitted
+        let client = BatchClient(deployment: d)
+        /// Each job's delivery attempts, as the deliveries list shows them: outcome and status.
+        @Sendable func attempts() async throws -> [String: [(outcome: String, status: Int?)]] {
+            let list = try await client.call("GET", "/v1/webhooks/deliveries?limit=100")
+            var byJob: [String: [(outcome: String, status: Int?)]] = [:]
+            for delivery in list["data"]?.arrayValue ?? [] {
+                guard let job = delivery["subject_id"]?.stringValue else { continue }
+                byJob[job, default: []] += (delivery["attempts"]?.arrayValue ?? []).map {
+                    ($0["outcome"]?.stringValue ?? "", $0["status_code"]?.intValue.map { Int($0) })
+                }
+            }
+            return byJob
+        }
+        try await waitUntil("the 410 disabled its URL and the others gave up", timeout: .seconds(90), interval: .milliseconds(500)) {
+            let seen = try await attempts()
+            return seen[jobs["/gone"]!]?.contains { $0.outcome == "endpoint_disabled" } == true
+                && seen[jobs["/redirect"]!]?.contains { $0.outcome == "dead" } == true
+                && seen[jobs["/fail"]!]?.contains { $0.outcome == "dead" } == true
+        }
+        let seen = try await attempts()
+        #expect(seen[jobs["/gone"]!]?.count == 1, "a 410 is not retried: \(seen[jobs["/gone"]!] ?? [])")
+        #expect(seen[jobs["/redirect"]!]?.map(\.status) == [302, 302, 302], "a 302 is a failed attempt, each time")
+        #expect(seen[jobs["/fail"]!]?.map(\.outcome) == ["retrying", "retrying", "dead"])
+
+        // A later job to the disabled URL is not sent at all.
+        let again = try await Self.submit(d, webhook: "http://127.0.0.1:\(port)/gone", text: "Webhook to /gone once more.")
+        let againID = try #require(try JSONValue.parse(again.body)["id"]?.stringValue)
+        try await waitUntil("the delivery to the disabled URL is refused", timeout: .seconds(60), interval: .milliseconds(500)) {
+            try await attempts()[againID]?.contains { $0.outcome == "refused" } == true
+        }
+        let requests = (try? String(contentsOfFile: log, encoding: .utf8))?.split(separator: "\n").compactMap {
+            (try? JSONValue.parse(Array($0.utf8)))?["path"]?.stringValue
+        } ?? []
+        #expect(requests.filter { $0 == "/gone" }.count == 1, "the disabled URL got a second request: \(requests)")
+        #expect(!requests.contains("/ok"), "a redirect was followed: \(requests)")
+        #expect(requests.filter { $0 == "/redirect" }.count == 3 && requests.filter { $0 == "/fail" }.count == 3, "\(requests)")
+
+        // Every delivery that will not be sent is in the webhook DLQ, by job id.
+        let topics = TopicCatalog(prefix: d.prefix)
+        let dead = try await RedactionEndToEndTests.readAll([topics.webhooksDLQ], bootstrap: d.bootstrap)
+        for job in jobs.values + [againID] {
+            #expect(dead.contains { $0.contains(job) }, "job \(job)'s delivery is not in the webhook DLQ")
+        }
     }
 
     @Test("a webhook URL at a private or loopback address is refused, naming webhook.url, unless allowlisted", .timeLimit(.minutes(3)))
