@@ -50,22 +50,8 @@ public final class JobRequestKeeper: Service, Sendable {
     }
 
     private func write(_ batch: [KafkaMessage]) async throws {
-        // Jobs whose run already has a result need nothing kept: with a quick provider most
-        // do by the time this (less hurried) reader gets to them. The headers say which job
-        // and run a record is, so those records are neither decoded nor sealed nor written.
-        var identified: [(id: String, replay: Int)] = []
-        var messageOf: [Int] = []  // identified index → batch index
-        for (index, message) in batch.enumerated() {
-            if let id = message.header(RecordHeader.jobID), let text = message.header(RecordHeader.replay),
-                let replay = Int(text), Wire.replayRange.contains(replay)
-            {
-                identified.append((id, replay))
-                messageOf.append(index)
-            }
-        }
-        let skipped = Set(await finishedJobs(identified).map { messageOf[$0] })
         var jobs: [(envelope: JobEnvelope, bytes: [UInt8])] = []
-        for (index, message) in batch.enumerated() where !skipped.contains(index) {
+        for message in batch {
             do {
                 jobs.append((try Wire.decode(JobEnvelope.self, from: message.value), message.value))
             } catch {
@@ -90,17 +76,6 @@ public final class JobRequestKeeper: Service, Sendable {
         }
         for message in batch {
             consumer.markDone(message)
-        }
-    }
-
-    /// ``LedgerStore/finished(_:)``; when the ledger cannot say, nothing is skipped (the
-    /// insert checks again).
-    private func finishedJobs(_ jobs: [(id: String, replay: Int)]) async -> Set<Int> {
-        do {
-            return try await store.finished(jobs)
-        } catch {
-            logger.debug("cannot check for results before keeping requests", metadata: ["error": "\(error)"])
-            return []
         }
     }
 }

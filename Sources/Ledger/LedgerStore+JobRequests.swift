@@ -107,24 +107,6 @@ extension LedgerStore {
 extension LedgerStore {
     /// How many job requests the ledger holds (jobs accepted and not finished, as far as it
     /// knows), for tests and operators.
-    /// Which of `jobs` (id and run) already have a result of that run or a later one, by
-    /// index into `jobs`: their records need not be kept, nor even decoded.
-    ///
-    /// - Throws: ``LedgerError``.
-    public func finished(_ jobs: [(id: String, replay: Int)]) async throws -> Set<Int> {
-        guard !jobs.isEmpty else { return [] }
-        return try await LedgerError.mapping {
-            try await pool.read { db in
-                let statement = try db.cachedStatement(sql: "SELECT 1 FROM results WHERE job_id = ? AND replay >= ?")
-                var found: Set<Int> = []
-                for (index, job) in jobs.enumerated() where try Int.fetchOne(statement, arguments: [job.id, job.replay]) != nil {
-                    found.insert(index)
-                }
-                return found
-            }
-        }
-    }
-
     public func storedRequestCount() throws -> Int {
         try LedgerError.mapping {
             try pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM job_requests") ?? 0 }

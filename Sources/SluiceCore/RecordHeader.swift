@@ -11,15 +11,11 @@ public enum RecordHeader {
     public static let webhookURL = "sluice-webhook-url"
     /// On result records of a batch's jobs: the batch id.
     public static let batchID = "sluice-batch-id"
-    /// On job records: the run (``JobEnvelope/replay``), so that a reader can tell whether the
-    /// record's run already has a result without decoding the envelope.
-    public static let replay = "sluice-replay"
 
     /// The headers of a record about `job`, as (name, value) pairs in a stable order.
     public static func pairs(schema: String, job: JobEnvelope) -> [(String, String)] {
         var pairs = [(Self.schema, schema), (tenant, job.tenant), (jobID, job.id)]
         if let trace = job.traceparent { pairs.append((traceparent, trace)) }
-        if schema == JobEnvelope.schema { pairs.append((replay, String(job.replay))) }
         if schema == ResultEnvelope.schema {
             if let url = job.webhook?.url { pairs.append((webhookURL, url)) }
             if let batch = job.batchID { pairs.append((batchID, batch)) }

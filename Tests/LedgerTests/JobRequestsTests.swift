@@ -55,13 +55,4 @@ struct JobRequestsTests {
         try await ledger.store.keepRequests([Self.envelope(a, replay: 1)])
         #expect(try ledger.store.storedRequestCount() == 1)
     }
-
-    @Test("finished: the jobs whose run already has a result, by index; a later run of a finished job is not finished")
-    func finishedRuns() async throws {
-        let ledger = try TemporaryLedger()
-        let (a, b) = (UUIDv7.generate(), UUIDv7.generate())
-        try ledger.store.apply([Fixture.accepted(a), Fixture.accepted(b), Fixture.succeeded(a)])
-        #expect(try await ledger.store.finished([]) == [])
-        #expect(try await ledger.store.finished([(a, 0), (b, 0), (a, 1), (UUIDv7.generate(), 0)]) == [0])
-    }
 }
