@@ -1,4 +1,5 @@
 import Foundation
+import Kafka
 import SluiceCore
 import Testing
 
@@ -13,6 +14,12 @@ struct ProviderLimitTests {
         let succeeded = Double(stats["succeeded"]?.intValue ?? 0)
         let spanMs = Double((stats["last_success_ms"]?.intValue ?? 0) - (stats["first_success_ms"]?.intValue ?? 0))
         return (limited / Double(max(1, total)), spanMs > 0 ? (succeeded - 1) / spanMs * 60_000 : 0, total)
+    }
+
+    /// The partitions of `topic` that hold records of `tenant` (read from the start, to its end).
+    static func partitionsHolding(tenant: String, topic: String, _ d: Deployment) async throws -> Set<Int32> {
+        let records = try await RedactionEndToEndTests.readRecords([topic], bootstrap: d.bootstrap)
+        return Set(records.filter { $0.header(RecordHeader.tenant) == tenant }.map(\.partition))
     }
 
     private func prompts(_ count: Int, tenant: String = "acme") -> [(tenant: String, text: String)] {
@@ -153,13 +160,16 @@ struct ProviderLimitTests {
         #expect(backupAfter - backupDuring <= 15)
     }
 
-    @Test("tenant A queues 5,000 bulk jobs, then tenant B 20: B's finish before half of A's", .timeLimit(.minutes(8)))
-    func tenantFairness() async throws {
+    @Test(
+        "tenant A queues 5,000 bulk jobs, then tenant B 20: B's finish before half of A's", .timeLimit(.minutes(8)),
+        arguments: [1, 4])
+    func tenantFairness(subKeys: Int) async throws {
         // A deep local queue (every job read at once) and a slow provider: B's jobs wait behind
-        // A's in the worker, where only turn-taking across tenants gets them out early.
+        // A's in the worker, where only turn-taking across tenants gets them out early. With 4
+        // sub-keys A's jobs come from several partitions, and A still takes one turn, not four.
         let d = try Deployment(
-            name: "fairness", tenants: ["tenant-a", "tenant-b"], workerConcurrency: 4,
-            workerSettings: ["max_in_flight: 6000"])
+            name: "fairness-\(subKeys)", tenants: ["tenant-a", "tenant-b"], workerConcurrency: 4,
+            workerSettings: ["max_in_flight: 6000"], tenantSettings: ["tenant-a": ["sub_keys: \(subKeys)"]])
         try await d.applyTopics()
         try await d.startStub(latencyMs: 100)
         try await d.startSluice("serve", role: "serve")
@@ -171,7 +181,12 @@ struct ProviderLimitTests {
             try ledger.int("SELECT COUNT(*) FROM results WHERE tenant = 'tenant-b'") == 20
         }
         let aDone = try ledger.int("SELECT COUNT(*) FROM results WHERE tenant = 'tenant-a'")
-        print("tenant B's 20 jobs done when tenant A had \(aDone) of 5000")
+        print("tenant B's 20 jobs done when tenant A (\(subKeys) sub-keys) had \(aDone) of 5000")
         #expect(aDone < 2_500, "A had \(aDone) of 5000 done")
+        if subKeys > 1 {
+            // A's load really was spread: its jobs sit on more than one partition of p2.
+            let partitions = try await Self.partitionsHolding(tenant: "tenant-a", topic: TopicCatalog(prefix: d.prefix).jobs(.p2), d)
+            #expect(partitions.count > 1, "tenant A's jobs on partitions \(partitions)")
+        }
     }
 }

@@ -116,15 +116,20 @@ struct RedactionEndToEndTests {
 
     /// Reads every record of `topics` from the start; returns the values as text.
     static func readAll(_ topics: [String], bootstrap: String) async throws -> [String] {
+        try await readRecords(topics, bootstrap: bootstrap).map { String(decoding: $0.value, as: UTF8.self) }
+    }
+
+    /// Every record of `topics` from the start to the end offsets seen at start (60 s at most).
+    static func readRecords(_ topics: [String], bootstrap: String) async throws -> [KafkaMessage] {
         var configuration = KafkaTopicReader.Configuration(bootstrapServers: bootstrap, topics: topics)
-        configuration.groupID = "redaction-reader-\(UUID().uuidString.prefix(8))"
-        let reader = try KafkaTopicReader(configuration: configuration, logger: Logger(label: "redaction-test"))
+        configuration.groupID = "test-reader-\(UUID().uuidString.prefix(8))"
+        let reader = try KafkaTopicReader(configuration: configuration, logger: Logger(label: "topic-reader-test"))
         try await reader.start()
-        var values: [String] = []
+        var records: [KafkaMessage] = []
         let deadline = ContinuousClock.now + .seconds(60)
         while ContinuousClock.now < deadline {
             if let message = try reader.poll() {
-                values.append(String(decoding: message.value, as: UTF8.self))
+                records.append(message)
             } else if reader.isCaughtUp {
                 break
             } else {
@@ -132,7 +137,7 @@ struct RedactionEndToEndTests {
             }
         }
         await reader.close()
-        return values
+        return records
     }
 
     @Test("sluice redact: one line per input, spans in scalars, bad lines named on stderr and exit 1")
