@@ -27,7 +27,7 @@ public struct QueuedJobFinder: Sendable {
     /// Which of `jobIDs` have a record on `topic` written since `sinceMs`.
     ///
     /// - Throws: `KafkaError` when the topic cannot be read.
-    public func queued(among jobIDs: Set<String>, topic: String, sinceMs: Int64) async throws -> Set<String> {
+    func queued(among jobIDs: Set<String>, topic: String, sinceMs: Int64) async throws -> Set<String> {
         try await queued(among: jobIDs, topics: [topic], sinceMs: sinceMs)
     }
 

@@ -103,7 +103,7 @@ struct LedgerTransaction {
             if let metadata = detail?["metadata"], !metadata.isNull { job.metadata = StoredJSON.text(metadata) }
             job.batchID = detail?["batch_id"]?.stringValue
             job.idempotencyKey = detail?["idempotency_key"]?.stringValue
-            if let flags = detail?["injection_flags"], let list = flags.arrayValue, !list.isEmpty {
+            if let flags = detail?["injection_flags"], flags.arrayValue?.isEmpty == false {
                 job.injectionFlags = StoredJSON.text(flags)
             }
         }
