@@ -105,12 +105,30 @@ final class KeyRing: Sendable {
         }
     }
 
+    /// The token of a `Bearer` credential: the scheme in any case, then spaces, then the token
+    /// with spaces and tabs around it trimmed (RFC 9110 §11.4); nil when the value is not that.
+    ///
+    /// Scans the bytes once: every authenticated request passes here, and profiles showed the
+    /// `split`/`lowercased`/`trimmingCharacters` version as the largest of the ingress's own
+    /// costs per job.
+    static func bearerToken(_ authorization: String) -> String? {
+        var bytes = Substring(authorization).utf8
+        func isSpace(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+        bytes = bytes.drop(while: { $0 == UInt8(ascii: " ") })
+        let scheme = bytes.prefix(while: { $0 != UInt8(ascii: " ") })
+        // ASCII letters only: OR-ing 0x20 folds case without touching what `bearer` could match.
+        guard scheme.elementsEqual("bearer".utf8, by: { $0 | 0x20 == $1 }) else { return nil }
+        bytes = bytes[scheme.endIndex...]
+        guard bytes.first == UInt8(ascii: " ") else { return nil }
+        bytes = bytes.drop(while: isSpace)
+        while let last = bytes.last, isSpace(last) { bytes = bytes.dropLast() }
+        guard !bytes.isEmpty else { return nil }
+        return String(Substring(bytes))
+    }
+
     /// The principal of an `Authorization` header value, or the 401 to answer.
     func authenticate(_ authorization: String?) throws(APIError) -> Principal {
-        guard let authorization, !authorization.isEmpty else { throw .missingKey }
-        let parts = authorization.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
-        guard parts.count == 2, parts[0].lowercased() == "bearer" else { throw .missingKey }
-        let token = String(parts[1]).trimmingCharacters(in: .whitespaces)
+        guard let authorization, let token = Self.bearerToken(authorization) else { throw .missingKey }
         if let principal = configured[token] { return principal }
         guard let keyID = APIKeyFormat.keyID(of: token) else { throw .invalidKey }
         let (found, stop) = stored.withLock { ($0.keys[keyID], $0.announced[keyID]) }
