@@ -176,7 +176,10 @@ struct JobRoutes: Sendable {
         )
         recent.remember(view)
         IngressMetrics.accepted(tenant: job.tenant, priority: job.priority)
-        logger.forJob(job).debug("job accepted", metadata: ["model": "\(job.model)", "priority": "\(job.priority.rawValue)"])
+        // The per-job logger copies metadata: made only when the line is written.
+        if logger.logLevel <= .debug {
+            logger.forJob(job).debug("job accepted", metadata: ["model": "\(job.model)", "priority": "\(job.priority.rawValue)"])
+        }
         IngressSpans.accepted(job, incoming: request.headers[.traceparent], startedAt: startedAt)
         return Self.accepted(view, replayed: false)
     }

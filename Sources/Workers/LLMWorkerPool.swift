@@ -448,15 +448,18 @@ public struct LLMWorkerPool: Service {
             item.startedAtMs = callStart
             WorkerMetrics.queueWait(job, startedAtMs: callStart)
         }
-        let jobLogger = logger.forJob(job)
         let (outcome, status, snapshot) = await execute(job, on: deployment, attempt: attempt)
         let latencyMs = clock.nowMs().subtractingReportingOverflow(callStart).partialValue
-        jobLogger.debug(
-            "provider call finished",
-            metadata: [
-                "deployment": "\(deployment.label)", "attempt": "\(attempt)", "http_status": "\(status.map { String($0) } ?? "none")",
-                "outcome": "\(outcome.name)", "latency_ms": "\(latencyMs)",
-            ])
+        // The per-job logger copies metadata: made only when the line is written (profiles of
+        // the hot path showed it for every job at the default `info` level).
+        if logger.logLevel <= .debug {
+            logger.forJob(job).debug(
+                "provider call finished",
+                metadata: [
+                    "deployment": "\(deployment.label)", "attempt": "\(attempt)", "http_status": "\(status.map { String($0) } ?? "none")",
+                    "outcome": "\(outcome.name)", "latency_ms": "\(latencyMs)",
+                ])
+        }
         let startPublished = await started
         // Cancelled at the end of the shutdown grace: publish nothing more; the job runs again.
         if Task.isCancelled {
@@ -494,7 +497,7 @@ public struct LLMWorkerPool: Service {
             return await finish(item, outcome: expired, attemptEvent: attemptEvent)
         }
         let local = delayMs <= configuration.localRetryMaxMs
-        jobLogger.info(
+        logger.forJob(job).info(
             "retrying job",
             metadata: [
                 "job_id": "\(job.id)", "attempt": "\(attempt)", "delay_ms": "\(delayMs)", "error": "\(error.message)",
@@ -667,8 +670,10 @@ public struct LLMWorkerPool: Service {
         switch await publisher.send(records) {
         case .sent:
             WorkerMetrics.resultPublished(result, job: job)
-            logger.forJob(job).debug(
-                "result published", metadata: ["status": "\(result.status.rawValue)", "attempt": "\(result.attempt)"])
+            if logger.logLevel <= .debug {
+                logger.forJob(job).debug(
+                    "result published", metadata: ["status": "\(result.status.rawValue)", "attempt": "\(result.attempt)"])
+            }
             return .finished
         case .stopped:
             return .abandoned
