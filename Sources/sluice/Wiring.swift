@@ -66,8 +66,9 @@ struct Wiring {
     /// synchronous completion over a 50 ms stub took 254 ms at p50 and 64 connections got 240
     /// answers/s; with 50 ms, 141 ms and 438/s (scripts/bench-sync, dev broker). The short wait
     /// is not free: each idle reader then fetches 20 times a second, and the dev broker spent
-    /// 23-25 % of a core answering one idle `serve` whose readers all waited 50 ms, against 4-5 %
-    /// with 500 ms (BENCHMARKS.md, "Idle fetches"). So only these readers wait 50 ms.
+    /// 22.5-23.7 % of a core answering one idle `serve` whose readers all waited 50 ms, against
+    /// 4.3-4.9 % with 500 ms (`scripts/bench idle`; BENCHMARKS.md, "Idle fetches"). So only these
+    /// readers wait 50 ms.
     /// `kafka.properties` wins.
     var jobPathReaderProperties: [String: String] {
         ["fetch.wait.max.ms": "50"].merging(configuration.kafka.properties) { _, new in new }
