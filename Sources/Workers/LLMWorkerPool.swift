@@ -500,7 +500,7 @@ public struct LLMWorkerPool: Service {
         logger.forJob(job).info(
             "retrying job",
             metadata: [
-                "job_id": "\(job.id)", "attempt": "\(attempt)", "delay_ms": "\(delayMs)", "error": "\(error.message)",
+                "attempt": "\(attempt)", "delay_ms": "\(delayMs)", "error": "\(error.message)",
                 "deployment": "\(deployment.label)", "via": "\(local ? "local wait" : "retry topic")",
             ])
         var detail: [String: JSONValue] = [
