@@ -1,6 +1,7 @@
 import Foundation
 import SluiceCore
 import SluiceHTTP
+import Synchronization
 import Testing
 import Workers
 
@@ -22,18 +23,42 @@ struct Harness {
     /// The Tansu dev broker binary, for tests that stop and restart a broker of their own.
     static var tansu: String { get throws { try required("SLUICE_TANSU") } }
 
-    /// A free loopback TCP port (bound and released; the race is acceptable on a test machine).
+    /// A loopback TCP port for a process a test starts: below the kernel's ephemeral range, never
+    /// handed out twice by this test process, and bindable right now.
+    ///
+    /// Port 0 alone was not enough: two deployments of the parallel suite were once given the
+    /// same ephemeral port, one stub failed to bind ("Address already in use") and the test
+    /// talked to the other deployment's stub until it went away. Below the ephemeral range no
+    /// outgoing connection (a Kafka client's, say) takes the port meanwhile either.
     static func freePort() -> Int {
+        for _ in 0..<10_000 {
+            let port = Int.random(in: portRange)
+            guard handedOut.withLock({ $0.insert(port).inserted }) else { continue }
+            if canBind(port) { return port }
+        }
+        fatalError("no free loopback port in \(portRange) after 10,000 tries")
+    }
+
+    private static let handedOut = Mutex<Set<Int>>([])
+
+    /// 10,000 up to the start of the kernel's ephemeral ports (32,768 by default); a machine
+    /// whose ephemeral range starts lower keeps 10,000–32,767 (no duplicates in this process still).
+    private static let portRange: ClosedRange<Int> = {
+        let text = (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8)) ?? ""
+        let low = text.split(whereSeparator: \.isWhitespace).first.flatMap { Int($0) } ?? 32_768
+        return (12_000...65_535).contains(low) ? 10_000...(low - 1) : 10_000...32_767
+    }()
+
+    private static func canBind(_ port: Int) -> Bool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
         defer { close(fd) }
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        addr.sin_port = 0
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
-        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
-        return Int(UInt16(bigEndian: addr.sin_port))
+        addr.sin_port = UInt16(port).bigEndian
+        let len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        return withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } } == 0
     }
 
     static func tempDirectory(_ name: String) throws -> String {
