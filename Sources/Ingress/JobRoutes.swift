@@ -176,10 +176,7 @@ struct JobRoutes: Sendable {
         )
         recent.remember(view)
         IngressMetrics.accepted(tenant: job.tenant, priority: job.priority)
-        // The per-job logger copies metadata: made only when the line is written.
-        if logger.logLevel <= .debug {
-            logger.forJob(job).debug("job accepted", metadata: ["model": "\(job.model)", "priority": "\(job.priority.rawValue)"])
-        }
+        logger.debug(job: job, "job accepted", metadata: ["model": "\(job.model)", "priority": "\(job.priority.rawValue)"])
         IngressSpans.accepted(job, incoming: request.headers[.traceparent], startedAt: startedAt)
         return Self.accepted(view, replayed: false)
     }

@@ -450,16 +450,12 @@ public struct LLMWorkerPool: Service {
         }
         let (outcome, status, snapshot) = await execute(job, on: deployment, attempt: attempt)
         let latencyMs = clock.nowMs().subtractingReportingOverflow(callStart).partialValue
-        // The per-job logger copies metadata: made only when the line is written (profiles of
-        // the hot path showed it for every job at the default `info` level).
-        if logger.logLevel <= .debug {
-            logger.forJob(job).debug(
-                "provider call finished",
-                metadata: [
-                    "deployment": "\(deployment.label)", "attempt": "\(attempt)", "http_status": "\(status.map { String($0) } ?? "none")",
-                    "outcome": "\(outcome.name)", "latency_ms": "\(latencyMs)",
-                ])
-        }
+        logger.debug(
+            job: job, "provider call finished",
+            metadata: [
+                "deployment": "\(deployment.label)", "attempt": "\(attempt)", "http_status": "\(status.map { String($0) } ?? "none")",
+                "outcome": "\(outcome.name)", "latency_ms": "\(latencyMs)",
+            ])
         let startPublished = await started
         // Cancelled at the end of the shutdown grace: publish nothing more; the job runs again.
         if Task.isCancelled {
@@ -670,10 +666,7 @@ public struct LLMWorkerPool: Service {
         switch await publisher.send(records) {
         case .sent:
             WorkerMetrics.resultPublished(result, job: job)
-            if logger.logLevel <= .debug {
-                logger.forJob(job).debug(
-                    "result published", metadata: ["status": "\(result.status.rawValue)", "attempt": "\(result.attempt)"])
-            }
+            logger.debug(job: job, "result published", metadata: ["status": "\(result.status.rawValue)", "attempt": "\(result.attempt)"])
             return .finished
         case .stopped:
             return .abandoned

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import SluiceCore
+import Synchronization
 import Testing
 
 @Suite("Trace context, JSON log lines, logging and tracing configuration")
@@ -88,6 +89,52 @@ struct ObservabilityTests {
         #expect(logger[metadataKey: "trace_id"] == "0af7651916cd43dd8448eb211c80319c")
         job.traceparent = "nonsense"
         #expect(Logger(label: "t").forJob(job)[metadataKey: "trace_id"] == nil)
+    }
+
+    /// The lines logged through a ``CapturingHandler``.
+    final class Lines: Sendable {
+        let value = Mutex<[(message: String, metadata: Logger.Metadata)]>([])
+    }
+
+    /// Keeps the lines logged through it.
+    struct CapturingHandler: LogHandler {
+        let lines: Lines
+        var metadata: Logger.Metadata = [:]
+        var logLevel: Logger.Level
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+        func log(event: LogEvent) {
+            let merged = metadata.merging(event.metadata ?? [:]) { _, new in new }
+            lines.value.withLock { $0.append((event.message.description, merged)) }
+        }
+    }
+
+    @Test("a debug line about a job carries its ids at debug level; at info it is not even built")
+    func jobDebugLine() {
+        let job = JobEnvelope(
+            id: "job-1", tenant: "acme", model: "demo", priority: .p1, request: ["messages": []], createdAtMs: 0,
+            traceparent: Self.sample)
+        for level in [Logger.Level.debug, .info] {
+            let lines = Lines()
+            let logger = Logger(label: "t") { _ in CapturingHandler(lines: lines, logLevel: level) }
+            var built = false
+            logger.debug(job: job, "job accepted", metadata: { built = true; return ["model": "demo"] }())
+            let written = lines.value.withLock { $0 }
+            if level == .debug {
+                #expect(built)
+                #expect(written.count == 1)
+                #expect(written.first?.message == "job accepted")
+                #expect(written.first?.metadata["job_id"] == "job-1")
+                #expect(written.first?.metadata["tenant"] == "acme")
+                #expect(written.first?.metadata["trace_id"] == "0af7651916cd43dd8448eb211c80319c")
+                #expect(written.first?.metadata["model"] == "demo")
+            } else {
+                #expect(!built, "metadata of a dropped line is not evaluated")
+                #expect(written.isEmpty)
+            }
+        }
     }
 
     @Test("logging.format is json, text or auto; auto is text on a terminal and JSON otherwise")
