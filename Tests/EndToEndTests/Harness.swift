@@ -1,4 +1,6 @@
 import Foundation
+import Kafka
+import Logging
 import SluiceCore
 import SluiceHTTP
 import Synchronization
@@ -379,5 +381,34 @@ struct OwnBroker: Sendable {
         )
         try await waitUntil("the broker listens", timeout: .seconds(20)) { Harness.isListening(port: port) }
         return broker
+    }
+}
+
+extension Deployment {
+    /// Every record of `topics` on this deployment's broker, from the start to the end offsets
+    /// seen at start (60 s at most), read in a consumer group of its own.
+    func records(_ topics: [String]) async throws -> [KafkaMessage] {
+        var configuration = KafkaTopicReader.Configuration(bootstrapServers: bootstrap, topics: topics)
+        configuration.groupID = "test-reader-\(UUID().uuidString.prefix(8))"
+        let reader = try KafkaTopicReader(configuration: configuration, logger: Logger(label: "topic-reader-test"))
+        try await reader.start()
+        var records: [KafkaMessage] = []
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline {
+            if let message = try reader.poll() {
+                records.append(message)
+            } else if reader.isCaughtUp {
+                break
+            } else {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+        }
+        await reader.close()
+        return records
+    }
+
+    /// The values of ``records(_:)`` as text.
+    func recordValues(_ topics: [String]) async throws -> [String] {
+        try await records(topics).map { String(decoding: $0.value, as: UTF8.self) }
     }
 }

@@ -18,7 +18,7 @@ struct ProviderLimitTests {
 
     /// The partitions of `topic` that hold records of `tenant` (read from the start, to its end).
     static func partitionsHolding(tenant: String, topic: String, _ d: Deployment) async throws -> Set<Int32> {
-        let records = try await RedactionEndToEndTests.readRecords([topic], bootstrap: d.bootstrap)
+        let records = try await d.records([topic])
         return Set(records.filter { $0.header(RecordHeader.tenant) == tenant }.map(\.partition))
     }
 

@@ -1,6 +1,4 @@
 import Foundation
-import Kafka
-import Logging
 import SluiceCore
 import SluiceHTTP
 import Testing
@@ -66,7 +64,7 @@ struct RedactionEndToEndTests {
 
         // The raw records on the jobs and audit topics.
         let topics = TopicCatalog(prefix: deployment.prefix)
-        let records = try await Self.readAll(topics.allJobs + [topics.audit], bootstrap: deployment.bootstrap)
+        let records = try await deployment.recordValues(topics.allJobs + [topics.audit])
         let job = try #require(records.first { $0.contains(jobID) && $0.contains("\"messages\"") })
         for value in Self.values {
             #expect(!job.contains(value), "\(value) reached the jobs topic")
@@ -98,7 +96,7 @@ struct RedactionEndToEndTests {
         let content = view?["result"]?["choices"]?.arrayValue?.first?["message"]?["content"]?.stringValue
         #expect(content == "Write to max.power@example.org today.")
         // What the provider answered, as the results topic holds it: the token, not the value.
-        let results = try await Self.readAll([topics.results], bootstrap: deployment.bootstrap)
+        let results = try await deployment.recordValues([topics.results])
         let answer = try #require(results.first { $0.contains(tokenizedID) })
         #expect(answer.contains("Write to [EMAIL_1] today."))
         #expect(!answer.contains("max.power@example.org"))
@@ -112,32 +110,6 @@ struct RedactionEndToEndTests {
         #expect(sync.status == 200, "\(sync.bodyText)")
         let syncContent = try JSONValue.parse(sync.body)["choices"]?.arrayValue?.first?["message"]?["content"]?.stringValue
         #expect(syncContent == "Call ada.l@example.net soon.")
-    }
-
-    /// Reads every record of `topics` from the start; returns the values as text.
-    static func readAll(_ topics: [String], bootstrap: String) async throws -> [String] {
-        try await readRecords(topics, bootstrap: bootstrap).map { String(decoding: $0.value, as: UTF8.self) }
-    }
-
-    /// Every record of `topics` from the start to the end offsets seen at start (60 s at most).
-    static func readRecords(_ topics: [String], bootstrap: String) async throws -> [KafkaMessage] {
-        var configuration = KafkaTopicReader.Configuration(bootstrapServers: bootstrap, topics: topics)
-        configuration.groupID = "test-reader-\(UUID().uuidString.prefix(8))"
-        let reader = try KafkaTopicReader(configuration: configuration, logger: Logger(label: "topic-reader-test"))
-        try await reader.start()
-        var records: [KafkaMessage] = []
-        let deadline = ContinuousClock.now + .seconds(60)
-        while ContinuousClock.now < deadline {
-            if let message = try reader.poll() {
-                records.append(message)
-            } else if reader.isCaughtUp {
-                break
-            } else {
-                try await Task.sleep(for: .milliseconds(20))
-            }
-        }
-        await reader.close()
-        return records
     }
 
     @Test("sluice redact: one line per input, spans in scalars, bad lines named on stderr and exit 1")

@@ -261,7 +261,7 @@ struct WebhookEndToEndTests {
 
         // Every delivery that will not be sent is in the webhook DLQ, by job id.
         let topics = TopicCatalog(prefix: d.prefix)
-        let dead = try await RedactionEndToEndTests.readAll([topics.webhooksDLQ], bootstrap: d.bootstrap)
+        let dead = try await d.recordValues([topics.webhooksDLQ])
         for job in jobs.values + [againID] {
             #expect(dead.contains { $0.contains(job) }, "job \(job)'s delivery is not in the webhook DLQ")
         }
